@@ -1,0 +1,1 @@
+"""Build, reason over, validate, query and export the karabakh-kg dataset."""

@@ -1,0 +1,169 @@
+"""Parse, run and serialise SPARQL queries over the dataset.
+
+Syntax errors come back as KkgErrors with the line and column in the query; updates are refused
+(the dataset is read-only); results are written in any result or RDF format of the format table.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+
+from pyparsing import ParseBaseException
+from rdflib import BNode, Dataset, Graph, Literal, URIRef, Variable
+from rdflib.plugins.sparql import prepareQuery
+from rdflib.plugins.sparql.sparql import Query
+from rdflib.query import Result
+
+from . import formats
+from .errors import KkgError, Location
+from .export import serialize_graph
+from .iris import PREFIXES
+
+_UPDATE_KEYWORDS = re.compile(
+    r"^\s*(?:(?:PREFIX\s+[\w-]*:\s*<[^>]*>|BASE\s+<[^>]*>)\s*)*"
+    r"(INSERT|DELETE|LOAD|CLEAR|DROP|CREATE|ADD|MOVE|COPY|WITH)\b",
+    re.IGNORECASE,
+)
+
+
+def _strip_comments(text: str) -> str:
+    return re.sub(r"(?m)^\s*#.*$", "", text)
+
+
+def parse_query(text: str, source: str = "query") -> Query:
+    """The parsed query; a KkgError with line and column for syntax errors, and for updates."""
+    if not text or not text.strip():
+        raise KkgError("the query is empty", code="missing-query", where=Location(source))
+    if _UPDATE_KEYWORDS.match(_strip_comments(text)):
+        raise KkgError("SPARQL updates are refused: this endpoint is read-only", code="update-refused",
+                       status=400, where=Location(source))
+    try:
+        return prepareQuery(text, initNs=PREFIXES)
+    except ParseBaseException as exc:
+        return _raise_syntax(exc, source)
+    except Exception as exc:  # rdflib reports unknown prefixes and bad algebra as bare Exceptions
+        message = str(exc).strip() or type(exc).__name__
+        raise KkgError(f"query error: {message}", code="query-error", where=Location(source)) from None
+
+
+def _raise_syntax(exc: ParseBaseException, source: str):
+    found = exc.line[exc.col - 1: exc.col + 19] if exc.line else ""
+    raise KkgError(f"syntax error: {exc.msg}" + (f", found {found.strip()!r}" if found.strip() else ""),
+                   code="syntax-error", where=Location(source, exc.lineno, exc.col)) from None
+
+
+def run_query(dataset: Dataset | Graph, query: str | Query, bindings: dict | None = None) -> Result:
+    """Run a query (text or parsed) with pre-bound variables, which are bound as RDF terms, never pasted in."""
+    parsed = parse_query(query) if isinstance(query, str) else query
+    init = {Variable(k) if not isinstance(k, Variable) else k: v for k, v in (bindings or {}).items()}
+    return dataset.query(parsed, initBindings=init)
+
+
+def term_text(term) -> str:
+    """A result term as a person reads it: IRIs shortened with our prefixes, literals by their lexical form."""
+    if term is None:
+        return ""
+    if isinstance(term, URIRef):
+        value = str(term)
+        for prefix, namespace in sorted(PREFIXES.items(), key=lambda kv: -len(kv[1])):
+            local = value[len(namespace):]
+            if value.startswith(namespace) and re.fullmatch(r"[\w.-]*", local) and not local.endswith("."):
+                return f"{prefix}:{local}"
+        return value
+    if isinstance(term, BNode):
+        return f"_:{term}"
+    return str(term)
+
+
+def _ntriples_term(term) -> str:
+    return "" if term is None else term.n3()
+
+
+def _rows(result: Result, limit: int | None):
+    for index, row in enumerate(result):
+        if limit is not None and index >= limit:
+            return
+        yield row
+
+
+def _tsv(result: Result, limit: int | None) -> bytes:
+    out = io.StringIO()
+    out.write("\t".join(f"?{v}" for v in result.vars) + "\n")
+    for row in _rows(result, limit):
+        cells = [_ntriples_term(row[v]).replace("\t", "\\t").replace("\n", "\\n") for v in result.vars]
+        out.write("\t".join(cells) + "\n")
+    return out.getvalue().encode("utf-8")
+
+
+def _csv(result: Result, limit: int | None) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow([str(v) for v in result.vars])
+    for row in _rows(result, limit):
+        writer.writerow(["" if row[v] is None else (f"_:{row[v]}" if isinstance(row[v], BNode) else str(row[v]))
+                         for v in result.vars])
+    return out.getvalue().encode("utf-8")
+
+
+def _table(result: Result, limit: int | None) -> bytes:
+    if result.type == "ASK":
+        return f"{str(result.askAnswer).lower()}\n".encode()
+    header = [str(v) for v in result.vars]
+    rows = [[term_text(row[v]) for v in result.vars] for row in _rows(result, limit)]
+    widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(header)]
+    lines = [" | ".join(h.ljust(w) for h, w in zip(header, widths)),
+             "-+-".join("-" * w for w in widths)]
+    lines += [" | ".join(c.replace("\n", " ").ljust(w) for c, w in zip(r, widths)) for r in rows]
+    lines.append(f"({len(rows)} row{'s' if len(rows) != 1 else ''})")
+    return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+def _limited(result: Result, limit: int | None) -> Result:
+    if limit is None or result.type != "SELECT":
+        return result
+    copy = Result("SELECT")
+    copy.vars = result.vars
+    copy.bindings = list(_rows(result, limit))
+    return copy
+
+
+def result_format_for(result: Result, format_name: str) -> formats.Format:
+    """The format a result will be written in; a KkgError when it cannot carry this kind of result."""
+    fmt = formats.by_name(format_name)
+    graph_result = result.type in ("CONSTRUCT", "DESCRIBE")
+    if graph_result and fmt.carries not in (formats.TRIPLES, formats.QUADS, formats.TEXT):
+        raise KkgError(f"a {result.type} result is a graph: choose an RDF format, not {fmt.name}",
+                       code="not-acceptable", status=406)
+    if not graph_result and fmt.carries not in (formats.RESULTS, formats.TEXT):
+        raise KkgError(f"a {result.type} result is a table: choose json, srx, csv, tsv or table, not {fmt.name}",
+                       code="not-acceptable", status=406)
+    return fmt
+
+
+def serialize_result(result: Result, format_name: str, limit: int | None = None) -> bytes:
+    """A query result in the named format; SELECT rows beyond ``limit`` are left out."""
+    fmt = result_format_for(result, format_name)
+    if result.type in ("CONSTRUCT", "DESCRIBE"):
+        graph = result.graph
+        if fmt.carries == formats.TEXT:
+            return serialize_graph(graph, "turtle")
+        return serialize_graph(graph, fmt.name)
+    if fmt.name == "table":
+        return _table(result, limit)
+    if result.type == "ASK" and fmt.name in ("csv", "tsv"):
+        head = "_askResult" if fmt.name == "csv" else "?_askResult"
+        return f"{head}\r\n{str(result.askAnswer).lower()}\r\n".encode() if fmt.name == "csv" else \
+            f"{head}\n{str(result.askAnswer).lower()}\n".encode()
+    if fmt.name == "tsv":
+        return _tsv(result, limit)
+    if fmt.name == "csv":
+        return _csv(result, limit)
+    data = _limited(result, limit).serialize(format=fmt.rdflib_name)
+    return data if isinstance(data, bytes) else data.encode("utf-8")
+
+
+def literal_is_valid(term: Literal) -> bool:
+    """False when a typed literal's lexical form does not fit its datatype (e.g. "abc"^^xsd:integer)."""
+    return not getattr(term, "ill_typed", False)

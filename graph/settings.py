@@ -1,0 +1,142 @@
+"""Settings, declared once: name, default, type and help text.
+
+Each setting can be given as a command-line flag (``--query-timeout 5``) or as an environment
+variable with the ``KARABAKH_KG_`` prefix (``KARABAKH_KG_QUERY_TIMEOUT=5``); the flag wins. The
+README's configuration table is generated from this same table (``karabakh-kg settings``).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+from .errors import KkgError
+
+ENV_PREFIX = "KARABAKH_KG_"
+
+
+def _default_build_dir() -> str:
+    cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return str(Path(cache) / "karabakh-kg" / "build")
+
+
+def _as_list(text: str | list) -> list[str]:
+    if isinstance(text, list):
+        return text
+    return [item.strip() for item in str(text).split(",") if item.strip()]
+
+
+def _as_bool(text: str | bool) -> bool:
+    if isinstance(text, bool):
+        return text
+    value = str(text).strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off", ""):
+        return False
+    raise ValueError(f"expected true or false, got {text!r}")
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One setting: its name, default, converter from text, and help text."""
+
+    name: str
+    default: Any
+    convert: Callable[[Any], Any]
+    help: str
+
+    @property
+    def env_var(self) -> str:
+        """The environment variable that sets it."""
+        return ENV_PREFIX + self.name.upper()
+
+    @property
+    def flag(self) -> str:
+        """The command-line flag that sets it."""
+        return "--" + self.name.replace("_", "-")
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("build_dir", _default_build_dir(), str,
+            "Directory where `build` writes the dataset and where `export`, `query` and `serve` read it."),
+    Setting("reasoner", "owlrl", str,
+            "Reasoner used by `build` to close the graph (owlrl)."),
+    Setting("host", "127.0.0.1", str, "Interface the server listens on."),
+    Setting("port", 5000, int, "TCP port the server listens on (0 picks a free port)."),
+    Setting("threads", 8, int, "Worker threads of the WSGI server answering HTTP requests."),
+    Setting("query_timeout", 10.0, float,
+            "Seconds a query may run before it is stopped and the client gets a 503 naming the limit."),
+    Setting("max_rows", 10000, int,
+            "Most result rows returned for one query; longer results are truncated and say so."),
+    Setting("max_request_bytes", 1_000_000, int,
+            "Largest request body (and query string) accepted, in bytes; larger gets 413."),
+    Setting("max_concurrent_queries", 4, int,
+            "Queries evaluated at once; excess requests get 503 with Retry-After instead of queuing."),
+    Setting("query_workers", 2, int,
+            "Worker processes that evaluate queries (a process can be stopped at the time limit)."),
+    Setting("cors_origins", "*", str,
+            "Value of Access-Control-Allow-Origin; empty disables CORS."),
+    Setting("federation_allow_list", [], _as_list,
+            "Comma-separated SERVICE endpoint IRIs queries may call; empty refuses every SERVICE."),
+)
+
+_BY_NAME = {s.name: s for s in SETTINGS}
+
+
+class Settings(Mapping):
+    """Resolved settings: flag value, else environment variable, else default."""
+
+    def __init__(self, values: dict[str, Any]):
+        self._values = values
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self._values[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def __getitem__(self, name: str) -> Any:
+        return self._values[name]
+
+    def __iter__(self):
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def replace(self, **changes: Any) -> "Settings":
+        """A copy with some values changed (converted like user input)."""
+        return resolve(changes, environ={}, base=self)
+
+
+def resolve(overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None,
+            base: Settings | None = None) -> Settings:
+    """Settings from explicit values (flags), then ``KARABAKH_KG_*`` environment variables, then defaults.
+
+    A value that cannot be converted is a KkgError naming the setting and where it came from.
+    """
+    environ = os.environ if environ is None else environ
+    overrides = {k: v for k, v in (overrides or {}).items() if v is not None}
+    unknown = set(overrides) - set(_BY_NAME)
+    if unknown:
+        raise KkgError(f"unknown setting(s): {', '.join(sorted(unknown))}", code="bad-setting")
+    values: dict[str, Any] = {}
+    for setting in SETTINGS:
+        if setting.name in overrides:
+            raw, origin = overrides[setting.name], setting.flag
+        elif setting.env_var in environ:
+            raw, origin = environ[setting.env_var], setting.env_var
+        elif base is not None:
+            values[setting.name] = base[setting.name]
+            continue
+        else:
+            values[setting.name] = setting.default
+            continue
+        try:
+            values[setting.name] = _as_bool(raw) if setting.convert is bool else setting.convert(raw)
+        except (TypeError, ValueError) as exc:
+            raise KkgError(f"{origin}: invalid value {raw!r} ({exc})", code="bad-setting") from None
+    return Settings(values)

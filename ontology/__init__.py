@@ -1,0 +1,1 @@
+"""The OWL ontology, SHACL shapes and violation checks, shipped as package data."""

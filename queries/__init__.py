@@ -1,0 +1,1 @@
+"""The stored SPARQL queries (one .rq file each), shipped as package data."""

@@ -1,0 +1,1 @@
+"""The SPARQL endpoint (Flask app factory, blueprints, content negotiation) and the command line."""

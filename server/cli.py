@@ -1,0 +1,183 @@
+"""The ``karabakh-kg`` command: build, export, query, validate, serve.
+
+Every failure the user can cause is printed as one readable error (file and line when known)
+with a non-zero exit status; never a traceback.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+
+import click
+
+from ..graph import build as build_mod
+from ..graph import export as export_mod
+from ..graph import formats, query as query_mod, settings as settings_mod, sources, stored_queries, validate
+from ..graph.errors import KkgError
+
+
+def setting_options(*names: str):
+    """Add the named settings as command-line options (help text and defaults from the settings table)."""
+    def decorate(func):
+        for name in reversed(names):
+            setting = next(s for s in settings_mod.SETTINGS if s.name == name)
+            func = click.option(setting.flag, name, default=None,
+                                help=f"{setting.help} [env {setting.env_var}; default {setting.default!r}]")(func)
+        return func
+    return decorate
+
+
+def resolved(values: dict) -> settings_mod.Settings:
+    """Settings from the command's options, the environment and the defaults."""
+    return settings_mod.resolve({k: v for k, v in values.items() if k in {s.name for s in settings_mod.SETTINGS}})
+
+
+def reports_errors(func):
+    """Print KkgErrors as ``error: where: message`` and exit 1, instead of a traceback."""
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except KkgError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(1)
+    return wrapper
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="karabakh-kg")
+def main():
+    """karabakh-kg: a knowledge graph of the Nagorno-Karabakh conflict, where every contested figure
+    is a sourced claim. Build it, query it, export it, serve it over SPARQL."""
+
+
+def _echo_summary(build: build_mod.Build, out_dir) -> None:
+    manifest = build.manifest
+    click.echo(f"built {manifest['triples']} triples into {out_dir}")
+    for graph, count in manifest["graphs"].items():
+        click.echo(f"  {count:>7}  {graph}")
+    counts = manifest["counts"]
+    click.echo("  " + ", ".join(f"{n} {label}" for label, n in counts.items()))
+    timings = manifest.get("timings", {})
+    if timings:
+        click.echo("  " + ", ".join(f"{stage} {seconds:.2f}s" for stage, seconds in timings.items()))
+
+
+def _load(settings) -> build_mod.Build:
+    fresh = build_mod.is_fresh(settings.build_dir, settings.reasoner)
+    if not fresh:
+        click.echo(f"building into {settings.build_dir} (no build there, or its inputs changed)", err=True)
+    return build_mod.load(settings.build_dir, settings.reasoner)
+
+
+@main.command()
+@click.option("--facts", "facts", multiple=True, type=click.Path(dir_okay=False),
+              help="Build from these fact files instead of the shipped facts (repeatable).")
+@setting_options("build_dir", "reasoner")
+@reports_errors
+def build(facts, **options):
+    """Parse, reason (owlrl), validate (SHACL and checks) and write the dataset to the build directory."""
+    settings = resolved(options)
+    inputs = build_mod.Inputs.with_facts(list(facts)) if facts else build_mod.Inputs.shipped()
+    result = build_mod.build(settings.build_dir, inputs, settings.reasoner)
+    _echo_summary(result, settings.build_dir)
+
+
+RDF_FORMAT_NAMES = [f.name for f in formats.RDF_FORMATS]
+
+
+@main.command()
+@click.option("--format", "-f", "format_name", default="turtle", show_default=True,
+              type=click.Choice(RDF_FORMAT_NAMES), help="Output format.")
+@click.option("--graph", "-g", default=None,
+              help="One named graph (ontology, facts, links, inferred, or a graph IRI); default: all.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), default=None,
+              help="Write to this file instead of standard output.")
+@setting_options("build_dir", "reasoner")
+@reports_errors
+def export(format_name, graph, output, **options):
+    """Write the dataset, or one named graph, in an RDF format (same input, same bytes)."""
+    settings = resolved(options)
+    data = export_mod.serialize(_load(settings).dataset, format_name, graph)
+    _write(data, output)
+
+
+def _write(data: bytes, output) -> None:
+    if output:
+        with open(output, "wb") as handle:
+            handle.write(data)
+    else:
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+
+
+def _parse_params(pairs) -> dict[str, str]:
+    params = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name:
+            raise KkgError(f"--param {pair!r}: expected name=value", code="bad-parameter")
+        params[name.strip()] = value
+    return params
+
+
+@main.command()
+@click.argument("query")
+@click.option("--param", "-p", "params", multiple=True, help="A parameter of a stored query, as name=value.")
+@click.option("--format", "-f", "format_name", default="table", show_default=True,
+              type=click.Choice(["table", "json", "srx", "csv", "tsv"] + RDF_FORMAT_NAMES),
+              help="Result format (RDF formats for CONSTRUCT and DESCRIBE).")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), default=None,
+              help="Write to this file instead of standard output.")
+@setting_options("build_dir", "reasoner")
+@reports_errors
+def query(query, params, format_name, output, **options):
+    """Run QUERY (a stored query's id, or a .rq file) on the last build."""
+    settings = resolved(options)
+    stored, text = stored_queries.resolve_query_argument(query)
+    given = _parse_params(params)
+    if stored is None and given:
+        raise KkgError("--param is only for stored queries (files with a #+ header)", code="bad-parameter")
+    bindings = stored.bindings(given) if stored else {}
+    parsed = query_mod.parse_query(stored.text if stored else text, source=stored.source if stored else query)
+    result = query_mod.run_query(_load(settings).dataset, parsed, bindings)
+    if format_name == "table" and result.type in ("CONSTRUCT", "DESCRIBE"):
+        format_name = "turtle"
+    _write(query_mod.serialize_result(result, format_name), output)
+
+
+@main.command("validate")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@setting_options("reasoner")
+@reports_errors
+def validate_command(files, **options):
+    """Check your own RDF files against the ontology's shapes and checks (with the ontology's inferences)."""
+    settings = resolved(options)
+    inputs = build_mod.Inputs(sources.ontology_files(), sources.user_files(list(files)), [])
+    dataset, _ = build_mod.assemble(inputs, settings.reasoner)
+    violations = build_mod.check(dataset, inputs)
+    validate.raise_if_invalid(violations, ", ".join(files))
+    click.echo(f"ok: {', '.join(files)} conform to the shapes and pass every check")
+
+
+@main.command("settings")
+def settings_command():
+    """List every setting with its flag, environment variable, default and meaning (Markdown)."""
+    click.echo("| setting | flag | environment variable | default | meaning |")
+    click.echo("|---|---|---|---|---|")
+    for s in settings_mod.SETTINGS:
+        default = s.default if s.name != "build_dir" else "~/.cache/karabakh-kg/build"
+        click.echo(f"| {s.name} | `{s.flag}` | `{s.env_var}` | `{default}` | {s.help} |")
+
+
+@main.command("queries")
+def list_queries():
+    """List the stored queries with their parameters."""
+    for q in stored_queries.load_all().values():
+        params = ", ".join(f"{p.name}:{p.type}={p.default}" for p in q.params)
+        click.echo(f"{q.id}\t{q.title}" + (f"\t[{params}]" if params else ""))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
