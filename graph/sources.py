@@ -13,8 +13,7 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from rdflib import BNode, Graph, URIRef
-from rdflib.exceptions import ParserError
+from rdflib import BNode, Dataset, Graph, URIRef
 from rdflib.plugins.parsers.notation3 import BadSyntax
 
 from . import formats
@@ -134,13 +133,20 @@ def _syntax_error(source: SourceFile, exc: Exception) -> KkgError:
         return KkgError(f"syntax error: {str(exc).split(':')[0]}", code="syntax-error",
                         where=Location(source.name, int(match.group(1)), int(match.group(2))))
     message = str(exc).strip() or type(exc).__name__
-    if isinstance(exc, ParserError) and message.startswith("Invalid line"):
-        bad = message.split(":", 1)[1].strip()
-        for number, line_text in enumerate(source.text.splitlines(), 1):
-            if line_text.strip() == bad:
-                return KkgError(f"syntax error: invalid line {bad!r}", code="syntax-error",
-                                where=Location(source.name, number, 1))
     return KkgError(f"syntax error: {message}", code="syntax-error", where=Location(source.name))
+
+
+def _first_bad_line(source: SourceFile, fmt: formats.Format) -> KkgError | None:
+    """For line-based formats, find the first line that does not parse on its own."""
+    for number, line in enumerate(source.text.splitlines(), 1):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        try:
+            Dataset().parse(data=line + "\n", format=fmt.parser)
+        except Exception as exc:  # the parser's own message, located by us
+            reason = str(exc).strip().split("\n")[0] or type(exc).__name__
+            return KkgError(f"syntax error: {reason}", code="syntax-error", where=Location(source.name, number, 1))
+    return None
 
 
 def parse_into(graph: Graph, source: SourceFile, format_name: str | None = None) -> None:
@@ -166,7 +172,8 @@ def parse_into(graph: Graph, source: SourceFile, format_name: str | None = None)
     except KkgError:
         raise
     except Exception as exc:  # any parser's failure is a syntax error in the user's file
-        raise _syntax_error(source, exc) from None
+        located = _first_bad_line(source, fmt) if fmt.name in ("ntriples", "nquads") else None
+        raise (located or _syntax_error(source, exc)) from None
 
 
 def _parse_rdfxml_safely(graph: Graph, source: SourceFile) -> None:
