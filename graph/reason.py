@@ -8,6 +8,7 @@ dropped, so the inferred graph holds only what the ontology makes follow from th
 from __future__ import annotations
 
 import owlrl
+from owlrl.Namespaces import ERRNS
 from rdflib import Dataset, Graph, Literal, URIRef
 from rdflib.namespace import OWL, RDF, RDFS, XSD
 
@@ -29,13 +30,17 @@ def is_trivial(triple) -> bool:
 
 
 def owlrl_closure(asserted: Graph) -> Graph:
-    """The OWL 2 RL consequences of ``asserted`` that are not already asserted, minus trivial ones."""
+    """The OWL 2 RL consequences of ``asserted`` not already asserted, minus trivial ones; a KkgError if inconsistent."""
     work = Graph()
     for triple in asserted:
         work.add(triple)
     before = set(work)
     owlrl.DeductiveClosure(owlrl.OWLRL_Semantics, axiomatic_triples=False,
                            datatype_axioms=False).expand(work)
+    errors = sorted(str(m) for m in work.objects(None, ERRNS.error))
+    if errors:
+        raise KkgError("the ontology and facts are inconsistent under OWL 2 RL", code="inconsistent",
+                       status=422, details=errors)
     inferred = Graph()
     for triple in work:
         if triple not in before and not is_trivial(triple):
