@@ -41,6 +41,11 @@ def owlrl_closure(asserted: Graph) -> Graph:
     if errors:
         raise KkgError("the ontology and facts are inconsistent under OWL 2 RL", code="inconsistent",
                        status=422, details=errors)
+    merged = sorted(f"{s.n3()} owl:sameAs {o.n3()}" for s, o in work.subject_objects(OWL.sameAs)
+                    if isinstance(s, Literal) and isinstance(o, Literal) and s != o)
+    if merged:
+        raise KkgError("the reasoner merged distinct values (is a property where sources disagree "
+                       "declared functional?)", code="merged-values", status=422, details=merged[:20])
     inferred = Graph()
     for triple in work:
         if triple not in before and not is_trivial(triple):

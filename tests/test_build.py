@@ -88,6 +88,17 @@ def test_every_check_fires_on_its_broken_example():
         assert rows, f"check {name} did not fire on {example.name}"
 
 
+def test_rival_figures_merged_by_a_functional_property_stop_the_reasoner():
+    graph = Graph().parse(data="""
+        @prefix owl: <http://www.w3.org/2002/07/owl#> . @prefix ex: <http://e/> .
+        ex:killed a owl:DatatypeProperty, owl:FunctionalProperty . ex:war ex:killed 2906, 3825 .""",
+                          format="turtle")
+    with pytest.raises(KkgError) as info:
+        reason.owlrl_closure(graph)
+    assert info.value.code == "merged-values"
+    assert any('"2906"' in d and '"3825"' in d for d in info.value.details)
+
+
 def test_summary_counts_match_the_graph(built, dataset):
     counts = built.manifest["counts"]
     for label, cls in build_mod.CORE_CLASSES.items():

@@ -21,8 +21,8 @@ TRIPLE_FORMATS = [f for f in formats.RDF_FORMATS if f.carries == formats.TRIPLES
 
 def _union(dataset) -> Graph:
     union = Graph()
-    for triple in dataset.triples((None, None, None)):
-        union.add(triple)
+    for s, p, o, _ in dataset.quads((None, None, None, None)):
+        union.add((s, p, o))
     return union
 
 
