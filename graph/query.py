@@ -77,8 +77,19 @@ def term_text(term) -> str:
     return str(term)
 
 
-def _ntriples_term(term) -> str:
-    return "" if term is None else term.n3()
+def _tsv_term(term) -> str:
+    """A term as SPARQL TSV writes it: Turtle syntax on one line, literals short-quoted and escaped."""
+    if term is None:
+        return ""
+    if isinstance(term, Literal):
+        text = (str(term).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+                .replace("\r", "\\r").replace("\t", "\\t"))
+        if term.language:
+            return f'"{text}"@{term.language}'
+        if term.datatype is not None and str(term.datatype) != "http://www.w3.org/2001/XMLSchema#string":
+            return f'"{text}"^^<{term.datatype}>'
+        return f'"{text}"'
+    return term.n3()
 
 
 def _rows(result: Result, limit: int | None):
@@ -92,7 +103,7 @@ def _tsv(result: Result, limit: int | None) -> bytes:
     out = io.StringIO()
     out.write("\t".join(f"?{v}" for v in result.vars) + "\n")
     for row in _rows(result, limit):
-        cells = [_ntriples_term(row[v]).replace("\t", "\\t").replace("\n", "\\n") for v in result.vars]
+        cells = [_tsv_term(row[v]) for v in result.vars]
         out.write("\t".join(cells) + "\n")
     return out.getvalue().encode("utf-8")
 
@@ -161,7 +172,10 @@ def serialize_result(result: Result, format_name: str, limit: int | None = None)
     if fmt.name == "csv":
         return _csv(result, limit)
     data = _limited(result, limit).serialize(format=fmt.rdflib_name)
-    return data if isinstance(data, bytes) else data.encode("utf-8")
+    data = data if isinstance(data, bytes) else data.encode("utf-8")
+    if fmt.name == "srx":  # XML parsers turn a raw CR into LF: keep it as a character reference
+        data = data.replace(b"\r", b"&#13;")
+    return data
 
 
 def literal_is_valid(term: Literal) -> bool:
