@@ -81,6 +81,12 @@ SETTINGS: tuple[Setting, ...] = (
             "Value of Access-Control-Allow-Origin; empty disables CORS."),
     Setting("federation_allow_list", [], _as_list,
             "Comma-separated SERVICE endpoint IRIs queries may call; empty refuses every SERVICE."),
+    Setting("query_memory_mb", 1024, int,
+            "Memory (MiB) a query worker may allocate beyond the loaded dataset; a query needing more "
+            "is stopped with a 503 (Linux only; 0 disables the cap)."),
+    Setting("cache_max_age", 300, int,
+            "Seconds clients and proxies may reuse a GET response (Cache-Control max-age); ETags, "
+            "derived from the build, make revalidation cheap after that."),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}

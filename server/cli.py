@@ -179,5 +179,7 @@ def list_queries():
         click.echo(f"{q.id}\t{q.title}" + (f"\t[{params}]" if params else ""))
 
 
+from . import serve_command  # noqa: E402,F401  (defines and registers `serve`)
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -1,0 +1,108 @@
+"""The state one app serves: the build, the settings, the query workers, and caches derived from
+the (immutable) dataset: statistics for the service description and export bytes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import uuid
+from collections import OrderedDict
+from typing import Callable
+
+from flask import current_app
+
+from ..graph import build as build_mod
+from ..graph.errors import KkgError
+from ..graph.settings import Settings
+from . import description, pool as pool_mod, worker as worker_mod
+
+
+class _Memo:
+    """A small LRU of computed bytes, computing each key once even under concurrent requests."""
+
+    def __init__(self, size: int = 32):
+        self._size = size
+        self._values: OrderedDict = OrderedDict()
+        self._locks: dict = {}
+        self._lock = threading.Lock()
+
+    def get(self, key, compute: Callable[[], object]):
+        """The cached value for ``key``, computing it (once) when missing."""
+        with self._lock:
+            if key in self._values:
+                self._values.move_to_end(key)
+                return self._values[key]
+            key_lock = self._locks.setdefault(key, threading.Lock())
+        with key_lock:
+            with self._lock:
+                if key in self._values:
+                    return self._values[key]
+            value = compute()
+            with self._lock:
+                self._values[key] = value
+                while len(self._values) > self._size:
+                    self._values.popitem(last=False)
+                self._locks.pop(key, None)
+            return value
+
+
+class Endpoint:
+    """What one app serves. Create it, ``start()`` it before the HTTP server starts, ``close()`` it."""
+
+    def __init__(self, build: build_mod.Build, settings: Settings, stored_queries: dict,
+                 extra_version: str = ""):
+        self.build = build
+        self.dataset = build.dataset
+        self.settings = settings
+        self.stored_queries = stored_queries
+        base = build.version or uuid.uuid4().hex
+        limits = f"{settings.max_rows}|{sorted(settings.federation_allow_list)}"
+        self.version = hashlib.sha256(f"{base}|{extra_version}|{limits}".encode()).hexdigest()[:16]
+        self.pool = pool_mod.WorkerPool(
+            self.dataset, settings.query_workers, worker_mod.Config(list(settings.federation_allow_list)),
+            memory_mb=settings.query_memory_mb, hard_limit=settings.query_timeout * 2 + 10)
+        self._gate = threading.BoundedSemaphore(max(1, settings.max_concurrent_queries))
+        self.memo = _Memo()
+        self.unexpected_errors = 0  # counted by the catch-all error handler; tests assert it stays 0
+
+    def start(self) -> "Endpoint":
+        """Fork the query workers (before any server thread starts)."""
+        self.pool.start()
+        return self
+
+    def close(self) -> None:
+        """Stop the query workers."""
+        self.pool.close()
+
+    def run(self, job: worker_mod.Job) -> dict:
+        """Evaluate a job in a worker, within the concurrency cap and the time limit.
+
+        When the cap is reached the request is refused at once with 503 and Retry-After rather than
+        queued. A failed query raises its KkgError.
+        """
+        if not self._gate.acquire(blocking=False):
+            retry = max(1, round(self.settings.query_timeout / 2))
+            raise KkgError(f"the server is already answering {self.settings.max_concurrent_queries} queries "
+                           f"(setting max_concurrent_queries); retry in {retry} s", code="busy", status=503,
+                           headers={"Retry-After": str(retry)})
+        try:
+            reply = self.pool.run(job, self.settings.query_timeout)
+        finally:
+            self._gate.release()
+        if not reply["ok"]:
+            raise worker_mod.error_from_reply(reply)
+        return reply
+
+    def statistics(self):
+        """VoID statistics of the default graph and of each named graph (computed once)."""
+        return self.memo.get(("statistics",), lambda: description.dataset_statistics(self.dataset))
+
+    def graph_names(self) -> list[str]:
+        """The IRIs of the non-empty named graphs."""
+        return sorted(self.statistics()[1])
+
+
+def current() -> Endpoint:
+    """The Endpoint of the app handling the current request."""
+    return current_app.extensions["karabakh_kg"]

@@ -1,0 +1,74 @@
+"""Running the app under waitress (a production WSGI server), for ``karabakh-kg serve`` and for
+the tests' live-server fixture alike.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+import waitress
+from flask import Flask
+
+from ..graph.settings import Settings
+
+# Waitress answers requests beyond its own limits itself; these margins leave every size decision
+# within them to the app, which answers in the one error shape.
+_HEADER_MARGIN = 64 * 1024
+
+
+def create_server(app: Flask, settings: Settings):
+    """A waitress server for ``app`` bound to the configured host and port (port 0: a free one)."""
+    return waitress.create_server(
+        app,
+        host=settings.host,
+        port=int(settings.port),
+        threads=max(1, int(settings.threads)),
+        ident="karabakh-kg",
+        # a long GET query string must reach the app, which answers 413 beyond max_request_bytes
+        max_request_header_size=settings.max_request_bytes + _HEADER_MARGIN,
+        # waitress buffers bodies before calling the app; beyond this it refuses them with its own 413
+        max_request_body_size=settings.max_request_bytes * 2 + _HEADER_MARGIN,
+        channel_timeout=max(30, int(settings.query_timeout) * 3),
+        expose_tracebacks=False,
+        clear_untrusted_proxy_headers=True,
+    )
+
+
+def base_url(server) -> str:
+    """The server's base URL (``http://127.0.0.1:5000``), with the port it really listens on."""
+    host, port = server.effective_host, server.effective_port
+    if host in ("0.0.0.0", ""):
+        host = "127.0.0.1"
+    elif ":" in str(host):
+        host = f"[{host}]" if host not in ("::",) else "[::1]"
+    return f"http://{host}:{port}"
+
+
+def urls(server) -> dict[str, str]:
+    """The URLs worth printing at start-up."""
+    base = base_url(server)
+    return {"SPARQL endpoint": f"{base}/sparql", "query page": f"{base}/",
+            "stored queries": f"{base}/queries", "data": f"{base}/data"}
+
+
+@dataclass
+class Background:
+    """A server running in a thread (tests, benchmarks): its base URL and how to stop it."""
+
+    server: object
+    thread: threading.Thread
+    url: str
+
+    def stop(self) -> None:
+        """Close the listening socket and wait for the server loop to end."""
+        self.server.close()
+        self.thread.join(5)
+
+
+def start_in_background(app: Flask, settings: Settings) -> Background:
+    """Serve ``app`` from a daemon thread, exactly as ``serve`` does from the main thread."""
+    server = create_server(app, settings)
+    thread = threading.Thread(target=server.run, name="karabakh-kg-waitress", daemon=True)
+    thread.start()
+    return Background(server, thread, base_url(server))

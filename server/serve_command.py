@@ -1,0 +1,59 @@
+"""``karabakh-kg serve``: the SPARQL endpoint under waitress, over the build held in process."""
+
+from __future__ import annotations
+
+import signal
+import time
+
+import click
+
+from .cli import _load, main, reports_errors, resolved, setting_options
+
+SERVER_SETTINGS = ("host", "port", "threads", "query_timeout", "max_rows", "max_request_bytes",
+                   "max_concurrent_queries", "query_workers", "query_memory_mb", "cors_origins",
+                   "federation_allow_list", "cache_max_age", "build_dir", "reasoner")
+
+
+@click.command("serve")
+@click.argument("files", nargs=-1, type=click.Path(dir_okay=False))
+@setting_options(*SERVER_SETTINGS)
+@reports_errors
+def serve(files, **options):
+    """Serve the SPARQL endpoint, query page, stored queries and exports over HTTP (waitress).
+
+    FILES are extra RDF files served beside the build: TriG, N-Quads and JSON-LD keep their
+    named graphs, any other file gets a named graph of its own (printed below).
+    """
+    from . import extra_files, runner
+    from .app import close_app, create_app
+
+    started = time.perf_counter()
+    settings = resolved(options)
+    build = _load(settings)
+    extra_version = ""
+    if files:
+        added, extra_version = extra_files.add_files(build.dataset, list(files))
+        for item in added:
+            click.echo(f"serving {item.path} ({item.triples} triples) in {', '.join(item.graphs)}")
+    app = create_app(build=build, settings=settings, extra_version=extra_version)
+    signal.signal(signal.SIGTERM, _stop)  # so that `kill` also stops the query workers
+    try:
+        server = runner.create_server(app, settings)
+        for label, url in runner.urls(server).items():
+            click.echo(f"{label + ':':<17} {url}")
+        click.echo(f"ready in {time.perf_counter() - started:.1f} s "
+                   f"({settings.query_workers} query workers, {settings.query_timeout:g} s per query, "
+                   f"{settings.max_rows} rows at most); Ctrl-C stops", err=False)
+        try:
+            server.run()
+        except KeyboardInterrupt:
+            click.echo("stopped")
+    finally:
+        close_app(app)
+
+
+def _stop(signum, frame):
+    raise SystemExit(0)
+
+
+main.add_command(serve)

@@ -1,0 +1,180 @@
+"""What a query worker process does with one job: parse, check, evaluate, cap, serialise.
+
+The server process never evaluates a user's query itself: it sends a :class:`Job` to a worker (see
+``pool.py``) and gets back a reply dict. Everything the client can get wrong comes back as a
+KkgError's fields; anything else is an engine failure, logged here with its traceback and reported
+without the engine's internals.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import traceback
+from dataclasses import dataclass, field
+
+from pyparsing import ParseBaseException
+from rdflib import Graph, URIRef, Variable
+from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
+from rdflib.plugins.sparql.sparql import AlreadyBound, SPARQLError
+from rdflib.query import Result
+
+from ..graph import query as query_mod
+from ..graph.errors import KkgError, Location
+from . import negotiation, safety
+
+log = logging.getLogger("karabakh_kg.server.worker")
+
+TRUNCATED_HEADER = "X-Karabakh-KG-Truncated"
+
+
+@dataclass
+class Job:
+    """One query for a worker: its text, pre-bound parameters, dataset restriction and output choice."""
+
+    text: str
+    choice: negotiation.Choice
+    max_rows: int
+    source: str = "query"
+    bindings: dict = field(default_factory=dict)
+    default_graphs: list[str] | None = None
+    named_graphs: list[str] | None = None
+
+
+@dataclass
+class Config:
+    """What every job in a worker shares: the federation allow-list."""
+
+    allow_list: list[str] = field(default_factory=list)
+
+
+def execute(dataset, job: Job, config: Config) -> dict:
+    """Run one job; the reply is ``{"ok": True, "data", "format", "type", "rows", "truncated"}`` or
+    ``{"ok": False, "error": KkgError fields, "replace": bool}``."""
+    try:
+        return _execute(dataset, job, config)
+    except KkgError as exc:
+        return _error_reply(exc)
+    except MemoryError:
+        return _error_reply(KkgError("the query needed more memory than a query may use "
+                                     "(setting query_memory_mb)", code="memory-limit", status=503,
+                                     headers={"Retry-After": "60"}), replace=True)
+    except RecursionError:
+        return _error_reply(KkgError("the query is nested too deeply for the query engine",
+                                     code="query-too-complex", status=400, where=Location(job.source)))
+    except Exception:  # an engine failure on a parsed, valid query: log it, do not leak it
+        log.error("query engine failure on query:\n%s\n%s", job.text, traceback.format_exc())
+        return _error_reply(KkgError("the query engine (rdflib) failed while evaluating this query; "
+                                     "the failure was logged on the server", code="engine-error",
+                                     status=500), replace=True)
+
+
+def _error_reply(exc: KkgError, replace: bool = False) -> dict:
+    where = exc.where.to_dict() if exc.where else None
+    return {"ok": False, "replace": replace,
+            "error": {"message": exc.message, "code": exc.code, "status": exc.status, "where": where,
+                      "details": list(exc.details), "headers": dict(exc.headers)}}
+
+
+def error_from_reply(reply: dict) -> KkgError:
+    """The KkgError a worker's error reply describes."""
+    fields = dict(reply["error"])
+    where = fields.pop("where")
+    return KkgError(where=Location(**where) if where else None, **fields)
+
+
+def _execute(dataset, job: Job, config: Config) -> dict:
+    parsed = query_mod.parse_query(job.text, source=job.source)
+    safety.refuse_unlisted_services(parsed, config.allow_list, job.source)
+    safety.restrict_dataset(parsed, job.default_graphs, job.named_graphs)
+    kind = negotiation.KIND_OF_QUERY[parsed.algebra.name]
+    format_name = job.choice.for_kind(kind)
+    try:
+        result = query_mod.run_query(dataset, parsed, job.bindings)
+        capped, rows, truncated = _capped(result, job.max_rows, job.text)
+    except (SPARQLError, AlreadyBound) as exc:
+        raise KkgError(f"query error: {exc or type(exc).__name__}", code="query-error",
+                       where=Location(job.source)) from None
+    except ParseBaseException as exc:  # e.g. a malformed literal met during evaluation
+        raise KkgError(f"query error: {exc.msg}", code="query-error", where=Location(job.source)) from None
+    data = query_mod.serialize_result(capped, format_name)
+    if truncated:
+        data = note_truncation(data, format_name, job.max_rows)
+    return {"ok": True, "data": data, "format": format_name, "type": result.type, "rows": rows,
+            "truncated": job.max_rows if truncated else None}
+
+
+def _capped(result: Result, max_rows: int, text: str) -> tuple[Result, int, bool]:
+    """At most ``max_rows`` rows (or triples); evaluation stops early when the result streams."""
+    if result.type in ("CONSTRUCT", "DESCRIBE"):
+        # Copied into a graph named as the default graph, so that quad formats (TriG, N-Quads)
+        # write the triples in the default graph rather than in a made-up named graph.
+        kept = Graph(identifier=DATASET_DEFAULT_GRAPH_ID, namespace_manager=result.graph.namespace_manager)
+        count, truncated = 0, False
+        for triple in result.graph:
+            if count >= max_rows:
+                truncated = True
+                break
+            kept.add(triple)
+            count += 1
+        out = Result(result.type)
+        out.graph = kept
+        return out, count, truncated
+    if result.type == "ASK":
+        return result, 1, False
+    rows = []
+    truncated = False
+    for row in result:
+        if len(rows) >= max_rows:
+            truncated = True
+            break
+        rows.append(row)
+    out = Result("SELECT")
+    out.vars = _ordered_vars(result.vars, text)
+    out.bindings = [{Variable(name): term for name, term in row.asdict().items()} for row in rows]
+    return out, len(rows), truncated
+
+
+def _ordered_vars(variables, text: str):
+    """``SELECT *`` variables in order of first mention (rdflib's order depends on hashing)."""
+    if not re.search(r"\bSELECT\s+(?:DISTINCT\s+|REDUCED\s+)?\*", text, re.IGNORECASE):
+        return list(variables)
+
+    def first_mention(var) -> int:
+        match = re.search(r"[?$]" + re.escape(str(var)) + r"\b", text)
+        return match.start() if match else len(text)
+
+    return sorted(variables, key=lambda v: (first_mention(v), str(v)))
+
+
+def note_truncation(data: bytes, format_name: str, max_rows: int) -> bytes:
+    """Say in the body, where the format allows it without breaking parsers, that rows were cut."""
+    message = (f"results truncated to the first {max_rows} rows (or triples): the server's max_rows "
+               f"limit; add LIMIT/OFFSET to page through them")
+    if format_name == "json":
+        document = json.loads(data)
+        document["truncated"] = {"maxRows": max_rows, "message": message}
+        return json.dumps(document, ensure_ascii=False).encode("utf-8")
+    if format_name in ("srx", "xml") and data.startswith(b"<?xml"):
+        end = data.index(b"?>") + 2
+        return data[:end] + f"\n<!-- {message} -->".encode() + data[end:]
+    if format_name in ("turtle", "ntriples", "trig", "nquads"):
+        return f"# {message}\n".encode() + data
+    return data
+
+
+def warm_up(dataset) -> None:
+    """Run each kind of query once and write every format, so that lazy imports happen before
+    workers are forked (and before the audit hook forbids reading more modules)."""
+    probe = URIRef("urn:karabakh-kg:warm-up")
+    for text, names in (("SELECT ?s ?o WHERE { ?s ?p ?o } LIMIT 1", ("json", "srx", "csv", "tsv", "table")),
+                        ("ASK { ?s ?p ?o }", ("json", "srx", "csv", "tsv")),
+                        ("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o } LIMIT 1",
+                         ("turtle", "ntriples", "jsonld", "xml", "trig", "nquads")),
+                        (f"DESCRIBE <{probe}>", ("turtle",))):
+        for name in names:
+            choice = negotiation.Choice(name, name, "warm-up")
+            reply = execute(dataset, Job(text, choice, 10), Config())
+            if not reply["ok"]:
+                log.warning("warm-up query failed: %s", reply["error"]["message"])

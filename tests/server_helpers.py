@@ -1,0 +1,203 @@
+"""Shared helpers and fixtures for the server tests (imported by the tests/test_server_*.py modules).
+
+The *tricky* dataset is made here, in code, so its awkward literals are plain to see: commas,
+quotes, tabs, newlines, carriage returns and non-ASCII text, in two named graphs. The seed graph
+comes from the session's real build (``built`` in conftest.py).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import threading
+
+import pytest
+from rdflib import Literal, Namespace, URIRef
+
+from karabakh_kg.graph import build as build_mod
+from karabakh_kg.graph import settings as settings_mod
+from karabakh_kg.graph.sources import SourceFile
+from karabakh_kg.graph.stored_queries import parse_stored_query
+from karabakh_kg.server import runner
+from karabakh_kg.server.app import close_app, create_app
+
+EX = Namespace("http://example.org/")
+G1, G2 = EX.g1, EX.g2
+
+TRICKY_TRIG = r'''
+@prefix ex: <http://example.org/> .
+@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+
+ex:g1 {
+    ex:a ex:label "comma, here" , "quote \" here" , "tab\there" , "new\nline" , "Qarabağ – Şuşa"@az ,
+                  "all, \"of\"\tthem\r\nhere" , "Եռաբլուր ծաղկում" ;
+         ex:n 3 ;
+         ex:day "2020-09-27"^^xsd:date ;
+         a ex:Thing .
+}
+
+ex:g2 {
+    ex:b ex:label "second" ; ex:ref ex:a ; a ex:Thing .
+    ex:c ex:ref ex:b .
+}
+'''
+
+# The labels of ex:a, exactly as they must come back from every format.
+TRICKY_LABELS = {"comma, here", 'quote " here', "tab\there", "new\nline", "Qarabağ – Şuşa",
+                 'all, "of"\tthem\r\nhere', "Եռաբլուր ծաղկում"}
+
+STORED_TEXTS = {
+    "labels.rq": '''#+ title: Labels of a thing
+#+ description: Every label of one resource, with its language.
+#+ params:
+#+   - name: thing
+#+     type: iri
+#+     default: http://example.org/a
+#+     description: the resource
+#+   - name: min
+#+     type: integer
+#+     default: 0
+#+     description: unused lower bound, to test integer parameters
+PREFIX ex: <http://example.org/>
+SELECT ?label (LANG(?label) AS ?lang) WHERE {
+  ?thing ex:label ?label .
+  FILTER (?min >= 0)
+}
+ORDER BY ?label
+''',
+    "refs.rq": '''#+ title: References as a graph
+#+ description: CONSTRUCT the ex:ref links.
+PREFIX ex: <http://example.org/>
+CONSTRUCT { ?s ex:ref ?o } WHERE { ?s ex:ref ?o }
+''',
+    "needs-name.rq": '''#+ title: Things with a given label
+#+ description: A required string parameter.
+#+ params:
+#+   - name: label
+#+     type: string
+#+     description: the label to look for
+PREFIX ex: <http://example.org/>
+SELECT ?thing WHERE { ?thing ex:label ?label }
+''',
+}
+
+
+def tricky_dataset():
+    """The tricky two-graph dataset, as a union-default Dataset like a build's."""
+    dataset = build_mod.new_dataset()
+    dataset.parse(data=TRICKY_TRIG, format="trig")
+    return dataset
+
+
+def sample_stored_queries() -> dict:
+    """Stored queries over the tricky dataset, parsed like shipped ones."""
+    queries = {}
+    for name, text in STORED_TEXTS.items():
+        query = parse_stored_query(SourceFile(f"queries/{name}", text.encode("utf-8")))
+        queries[query.id] = query
+    return queries
+
+
+def generated_dataset(triples: int = 400):
+    """A dataset of simple generated triples, for slow cross joins and row caps."""
+    dataset = build_mod.new_dataset()
+    graph = dataset.graph(EX.generated)
+    for index in range(triples):
+        graph.add((URIRef(f"http://example.org/item/{index}"), EX.value, Literal(index)))
+    return dataset
+
+
+TEST_SETTINGS = {"query_timeout": 5, "query_workers": 2, "max_concurrent_queries": 4, "port": 0,
+                 "host": "127.0.0.1", "threads": 6}
+
+
+@contextlib.contextmanager
+def app_for(build, stored=None, **settings):
+    """An app over ``build`` with test settings; its workers are stopped afterwards, and it must
+    not have met a single unexpected error (a bug answered with 500)."""
+    config = {"TESTING": True, "SETTINGS": {**TEST_SETTINGS, **settings},
+              "STORED_QUERIES": sample_stored_queries() if stored is None else stored}
+    app = create_app(config, build=build, settings=settings_mod.resolve({}, environ={}))
+    try:
+        yield app
+    finally:
+        close_app(app)
+    assert app.extensions["karabakh_kg"].unexpected_errors == 0, "a request met a bug (500)"
+
+
+@contextlib.contextmanager
+def live_server(app):
+    """The app under a real waitress server on a free loopback port, the way ``serve`` runs it."""
+    background = runner.start_in_background(app, app.extensions["karabakh_kg"].settings)
+    try:
+        yield background.url
+    finally:
+        background.stop()
+
+
+@pytest.fixture(scope="module")
+def tricky_app():
+    """An app over the tricky dataset with the sample stored queries."""
+    with app_for(tricky_dataset()) as app:
+        yield app
+
+
+@pytest.fixture(scope="module")
+def client(tricky_app):
+    """A Flask test client of the tricky app."""
+    return tricky_app.test_client()
+
+
+@pytest.fixture(scope="module")
+def tricky_url(tricky_app):
+    """The base URL of the tricky app under a real waitress server."""
+    with live_server(tricky_app) as url:
+        yield url
+
+
+class Listener:
+    """A loopback TCP listener that records every connection (and answers a tiny SPARQL result)."""
+
+    def __init__(self):
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.sock.settimeout(0.2)
+        self.port = self.sock.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}/sparql"
+        self.connections: list[bytes] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        body = b'{"head": {"vars": ["x"]}, "results": {"bindings": [{"x": {"type": "literal", "value": "remote"}}]}}'
+        while not self._stop.is_set():
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                continue
+            with conn:
+                conn.settimeout(1)
+                try:
+                    request = conn.recv(65536)
+                except OSError:
+                    request = b""
+                self.connections.append(request)
+                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/sparql-results+json\r\n"
+                             b"Content-Length: " + str(len(body)).encode() + b"\r\nConnection: close\r\n\r\n" + body)
+
+    def close(self) -> None:
+        """Stop listening."""
+        self._stop.set()
+        self._thread.join(2)
+        self.sock.close()
+
+
+@pytest.fixture
+def listener():
+    """A fresh loopback listener; closed after the test."""
+    found = Listener()
+    yield found
+    found.close()
