@@ -180,6 +180,9 @@ def list_queries():
 
 
 from . import serve_command  # noqa: E402,F401  (defines and registers `serve`)
+from .links_command import links as _links  # noqa: E402  (the `links` group: list, check)
+
+main.add_command(_links)
 
 if __name__ == "__main__":  # pragma: no cover
     main()
