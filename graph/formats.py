@@ -15,6 +15,7 @@ TRIPLES = "triples"  # one RDF graph
 QUADS = "quads"  # an RDF dataset with named graphs
 RESULTS = "results"  # SPARQL SELECT/ASK results
 TEXT = "text"  # human-readable only (terminal table)
+EXPORT = "export"  # the dataset's claims in another data model (Wikidata's), not an RDF serialisation of it
 
 
 @dataclass(frozen=True)
@@ -66,10 +67,14 @@ FORMATS: tuple[Format, ...] = (
     Format("tsv", "SPARQL Results TSV", "text/tab-separated-values", "tsv", "tsv", RESULTS,
            aliases=(), w3c_format_iri="http://www.w3.org/ns/formats/SPARQL_Results_TSV"),
     Format("table", "Text table", "text/plain", "txt", None, TEXT),
+    Format("wikibase", "Wikibase RDF (Turtle)", "text/turtle", "wikibase.ttl", "longturtle", EXPORT,
+           parse_name="turtle"),
+    Format("quickstatements", "QuickStatements V1", "text/plain", "qs", None, EXPORT, aliases=("qs",)),
 )
 
 RDF_FORMATS = tuple(f for f in FORMATS if f.carries in (TRIPLES, QUADS))
 RESULT_FORMATS = tuple(f for f in FORMATS if f.carries == RESULTS)
+EXPORT_FORMATS = tuple(f for f in FORMATS if f.carries == EXPORT)
 
 
 def by_name(name: str, among: tuple[Format, ...] = FORMATS) -> Format:

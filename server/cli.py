@@ -85,11 +85,13 @@ def build(facts, **options):
 
 
 RDF_FORMAT_NAMES = [f.name for f in formats.RDF_FORMATS]
+EXPORT_FORMAT_NAMES = [f.name for f in formats.EXPORT_FORMATS]
 
 
 @main.command()
 @click.option("--format", "-f", "format_name", default="turtle", show_default=True,
-              type=click.Choice(RDF_FORMAT_NAMES), help="Output format.")
+              type=click.Choice(RDF_FORMAT_NAMES + EXPORT_FORMAT_NAMES),
+              help="Output format: an RDF format, or the claims of linked items as Wikibase RDF or QuickStatements.")
 @click.option("--graph", "-g", default=None,
               help="One named graph (ontology, facts, links, inferred, or a graph IRI); default: all.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), default=None,
@@ -99,6 +101,9 @@ RDF_FORMAT_NAMES = [f.name for f in formats.RDF_FORMATS]
 def export(format_name, graph, output, **options):
     """Write the dataset, or one named graph, in an RDF format (same input, same bytes)."""
     settings = resolved(options)
+    if format_name in EXPORT_FORMAT_NAMES:
+        from .links_command import export_wikidata  # Wikibase RDF, QuickStatements
+        return export_wikidata(_load(settings).dataset, format_name, graph, output)
     data = export_mod.serialize(_load(settings).dataset, format_name, graph)
     _write(data, output)
 
