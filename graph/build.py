@@ -87,7 +87,7 @@ def union_graph(dataset: Dataset, names=None) -> Graph:
     return union
 
 
-def assemble(inputs: Inputs, reasoner: str = "owlrl") -> tuple[Dataset, dict]:
+def assemble(inputs: Inputs, reasoner: str = "fast") -> tuple[Dataset, dict]:
     """Parse the inputs into their named graphs and close them; returns the dataset and stage timings."""
     timings = {}
     start = time.perf_counter()
@@ -121,7 +121,7 @@ def summarise(dataset: Dataset) -> dict:
     return {"graphs": graphs, "counts": counts, "triples": sum(graphs.values())}
 
 
-def build(build_dir: str | Path, inputs: Inputs | None = None, reasoner: str = "owlrl") -> Build:
+def build(build_dir: str | Path, inputs: Inputs | None = None, reasoner: str = "fast") -> Build:
     """Assemble, reason, validate and write a build; invalid data raises a KkgError listing every violation."""
     inputs = inputs or Inputs.shipped()
     started = time.perf_counter()
@@ -175,7 +175,7 @@ def _inputs_for(manifest: dict | None) -> Inputs:
     return Inputs.shipped()
 
 
-def is_fresh(build_dir: str | Path, reasoner: str = "owlrl") -> bool:
+def is_fresh(build_dir: str | Path, reasoner: str = "fast") -> bool:
     """True when the build on disk was made from the current inputs."""
     manifest = read_manifest(build_dir)
     if manifest is None:
@@ -190,7 +190,7 @@ def load_dataset_file(path: str | Path) -> Dataset:
     return dataset
 
 
-def load(build_dir: str | Path, reasoner: str = "owlrl") -> Build:
+def load(build_dir: str | Path, reasoner: str = "fast") -> Build:
     """The last build, rebuilt first when missing or stale (made from other inputs than the current ones)."""
     manifest = read_manifest(build_dir)
     if manifest is None or not is_fresh(build_dir, reasoner):

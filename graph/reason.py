@@ -14,7 +14,9 @@ from rdflib.namespace import OWL, RDF, RDFS, XSD
 
 from .errors import KkgError
 
-REASONERS = ("owlrl",)
+REASONERS = ("fast", "owlrl")
+"""``fast``: owlrl's exact closure computed from the compiled ontology (graph/fastreason.py), falling
+back to owlrl for OWL it does not compile; ``owlrl``: the reference rule engine."""
 
 _BUILTIN_NAMESPACES = (str(RDF), str(RDFS), str(OWL), str(XSD))
 
@@ -59,12 +61,15 @@ def close(dataset: Dataset, asserted_graphs: list[URIRef], inferred_graph: URIRe
     if reasoner not in REASONERS:
         raise KkgError(f"unknown reasoner {reasoner!r}; choose one of: {', '.join(REASONERS)}",
                        code="bad-setting")
-    union = Graph()
-    for name in asserted_graphs:
-        for triple in dataset.graph(name):
-            union.add(triple)
-    inferred = owlrl_closure(union)
+    if reasoner == "fast":
+        from .fastreason import fast_closure
+        inferred = fast_closure({t for name in asserted_graphs for t in dataset.graph(name)}, owlrl_closure)
+    else:
+        union = Graph()
+        for name in asserted_graphs:
+            for triple in dataset.graph(name):
+                union.add(triple)
+        inferred = owlrl_closure(union)
     target = dataset.graph(inferred_graph)
-    for triple in inferred:
-        target.add(triple)
+    target.addN((s, p, o, target) for s, p, o in inferred)
     return target

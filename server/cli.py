@@ -77,7 +77,7 @@ def _load(settings) -> build_mod.Build:
 @setting_options("build_dir", "reasoner")
 @reports_errors
 def build(facts, **options):
-    """Parse, reason (owlrl), validate (SHACL and checks) and write the dataset to the build directory."""
+    """Parse, reason (OWL 2 RL closure), validate (SHACL and checks) and write the dataset to the build directory."""
     settings = resolved(options)
     inputs = build_mod.Inputs.with_facts(list(facts)) if facts else build_mod.Inputs.shipped()
     result = build_mod.build(settings.build_dir, inputs, settings.reasoner)
