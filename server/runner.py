@@ -61,8 +61,12 @@ class Background:
     url: str
 
     def stop(self) -> None:
-        """Close the listening socket and wait for the server loop to end."""
+        """Close the listening socket and open connections, stop the threads, end the server loop."""
+        from waitress import wasyncore
+
         self.server.close()
+        wasyncore.close_all(self.server._map)
+        self.server.task_dispatcher.shutdown(timeout=5)
         self.thread.join(5)
 
 
