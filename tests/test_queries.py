@@ -1,0 +1,160 @@
+"""Every stored query answers what its header says on the seed graph; parameters are typed and bound safely."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+from rdflib import Literal, URIRef
+
+from karabakh_kg.graph import build as build_mod
+from karabakh_kg.graph import query as query_mod
+from karabakh_kg.graph import sources, stored_queries
+from karabakh_kg.graph.errors import KkgError
+from karabakh_kg.graph.iris import named_graph
+
+CLI = [sys.executable, "-m", "karabakh_kg.server.cli"]
+QUERIES = stored_queries.load_all()
+LOCAL = [q for q in QUERIES.values() if "SERVICE" not in q.text.upper()]
+
+
+def test_there_are_at_least_ten_stored_queries_with_titles_and_descriptions():
+    assert len(QUERIES) >= 10
+    for q in QUERIES.values():
+        assert q.title and q.description, q.id
+
+
+@pytest.mark.parametrize("stored", LOCAL, ids=lambda q: q.id)
+def test_stored_query_gives_its_expected_rows(dataset, stored):
+    assert stored.expected is not None, f"{stored.id} has no expected rows in its header"
+    result = query_mod.run_query(dataset, stored.text, stored.bindings({}))
+    rows = stored_queries.row_texts(result)
+    expected = [{k: v for k, v in row.items() if v is not None} for row in stored.expected]
+    if stored.ordered:
+        assert rows == expected
+    else:
+        key = lambda r: sorted(r.items())  # noqa: E731
+        assert sorted(rows, key=key) == sorted(expected, key=key)
+
+
+def test_parameters_are_bound_as_terms_not_pasted(dataset):
+    stored = QUERIES["claims-by-claimant"]
+    hostile = "actor:azerbaijan> } UNION { ?claim ?p ?o"
+    with pytest.raises(KkgError) as info:
+        stored.bindings({"claimant": hostile})
+    assert "claimant" in info.value.message
+    sohr = query_mod.run_query(dataset, stored.text, stored.bindings({"claimant": "actor:sohr"}))
+    assert {r["verbatim"] for r in stored_queries.row_texts(sohr)} == {
+        "541 Syrian mercenaries killed", "3+ Syrian mercenaries captured"}
+
+
+def test_full_iri_and_prefixed_parameter_give_the_same_rows(dataset):
+    stored = QUERIES["claims-by-claimant"]
+    short = stored.bindings({"claimant": "actor:armenia"})
+    full = stored.bindings({"claimant": "https://w3id.org/karabakh-kg/id/actor/armenia"})
+    assert short == full == {"claimant": URIRef("https://w3id.org/karabakh-kg/id/actor/armenia")}
+
+
+@pytest.mark.parametrize("params, word", [
+    ({"nope": "x"}, "unknown parameter"),
+    ({"claimant": "not an iri"}, "claimant"),
+    ({"claimant": ""}, "required"),
+])
+def test_bad_parameters_name_the_parameter(params, word):
+    with pytest.raises(KkgError) as info:
+        QUERIES["claims-by-claimant"].bindings(params)
+    assert word in info.value.message
+    assert info.value.status == 400
+
+
+def test_typed_parameters_convert_and_refuse_bad_values():
+    integer = stored_queries.Parameter("n", "integer", "3", "")
+    assert integer.to_term("42") == Literal(42)
+    with pytest.raises(KkgError):
+        integer.to_term("4.2")
+    day = stored_queries.Parameter("d", "date", None, "")
+    assert str(day.to_term("2020-09-27")) == "2020-09-27"
+    with pytest.raises(KkgError):
+        day.to_term("27 September")
+
+
+RIVAL = """
+@prefix kkg: <https://w3id.org/karabakh-kg/ontology#> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+@prefix actor: <https://w3id.org/karabakh-kg/id/actor/> .
+@prefix claim: <https://w3id.org/karabakh-kg/id/claim/> .
+@prefix event: <https://w3id.org/karabakh-kg/id/event/> .
+@prefix concept: <https://w3id.org/karabakh-kg/id/concept/> .
+@prefix source: <https://w3id.org/karabakh-kg/id/source/> .
+
+claim:azerbaijan-servicemen-killed-per-armenia a kkg:CasualtyClaim ;
+    rdfs:label "Azerbaijani servicemen killed, per Armenia (test fixture, not a fact)"@en ;
+    kkg:about event:second-nagorno-karabakh-war ;
+    kkg:category concept:casualty-killed ;
+    kkg:personGroup concept:group-servicemen ;
+    kkg:appliesTo actor:azerbaijan ;
+    kkg:value 7000 ;
+    kkg:approximation concept:approximation-exact ;
+    kkg:claimant actor:armenia ;
+    kkg:epistemicStatus concept:status-stated ;
+    kkg:rank concept:rank-normal ;
+    kkg:sourceDocument source:wikipedia-second-nagorno-karabakh-war ;
+    kkg:verbatim "7,000 servicemen killed (test fixture)" .
+"""
+
+
+def test_disputed_figures_finds_a_rival_figure_for_the_same_people():
+    rival = sources.SourceFile("rival.ttl", RIVAL.encode())
+    inputs = build_mod.Inputs(sources.ontology_files(), sources.fact_files() + [rival], [])
+    dataset, _ = build_mod.assemble(inputs)
+    rows = stored_queries.row_texts(query_mod.run_query(dataset, QUERIES["disputed-figures"].text))
+    assert rows == [{"category": "killed", "claimantA": "Armenia", "figureA": "7,000 servicemen killed (test fixture)",
+                     "claimantB": "Azerbaijan", "figureB": "2,906 servicemen killed"}]
+
+
+def test_query_command_runs_a_stored_query_with_a_parameter(built, build_dir):
+    out = subprocess.run(CLI + ["query", "claims-by-claimant", "--param", "claimant=actor:sohr", "-f", "csv",
+                                "--build-dir", str(build_dir)], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.splitlines()[0] == "claim,kind,status,attribution,verbatim"
+    assert "541 Syrian mercenaries killed" in out.stdout
+
+
+def test_query_command_runs_a_query_file(built, build_dir, tmp_path):
+    path = tmp_path / "count.rq"
+    path.write_text("SELECT (COUNT(*) AS ?n) WHERE { GRAPH <%s> { ?s ?p ?o } }" % named_graph("facts"))
+    out = subprocess.run(CLI + ["query", str(path), "-f", "tsv", "--build-dir", str(build_dir)],
+                         capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    count = len(built.dataset.graph(named_graph("facts")))
+    assert out.stdout.splitlines()[1] == f'"{count}"^^<http://www.w3.org/2001/XMLSchema#integer>'
+
+
+@pytest.mark.parametrize("text, where", [
+    ("SELECT * WHERE {\n  ?s ?p \n}", "2:"),
+    ("SELECT ?x WHERE { ?x nope:p ?o }", "query"),
+])
+def test_query_command_reports_query_errors_without_traceback(built, build_dir, tmp_path, text, where):
+    path = tmp_path / "bad.rq"
+    path.write_text(text)
+    out = subprocess.run(CLI + ["query", str(path), "--build-dir", str(build_dir)],
+                         capture_output=True, text=True, timeout=300)
+    assert out.returncode == 1
+    assert "Traceback" not in out.stderr
+    assert out.stderr.startswith(f"error: {path}")
+
+
+def test_updates_are_refused(dataset):
+    before = len(dataset)
+    with pytest.raises(KkgError) as info:
+        query_mod.parse_query("INSERT DATA { <http://e/a> <http://e/b> <http://e/c> }")
+    assert info.value.code == "update-refused"
+    assert len(dataset) == before
+
+
+def test_unknown_stored_query_lists_the_known_ones():
+    with pytest.raises(KkgError) as info:
+        stored_queries.get("nope")
+    assert info.value.status == 404
+    assert "timeline" in info.value.message
