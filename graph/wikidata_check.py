@@ -41,6 +41,7 @@ def check_link(entity: URIRef, qid: str, kind: str | None, labels: tuple[str, ..
                verified: dict[str, VerifiedItem]) -> list[Mismatch]:
     """The problems of one link, given the item's record; empty when the link is fine."""
     def problem(text: str) -> Mismatch:
+        """A mismatch of this link."""
         return Mismatch(entity, qid, text)
 
     found = []

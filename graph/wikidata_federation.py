@@ -42,6 +42,7 @@ def retarget(query: StoredQuery, endpoint: str, original: str = WIKIDATA_SPARQL)
         raise KkgError(f"{endpoint!r} is not an http(s) SPARQL endpoint IRI", code="bad-setting")
 
     def swap(match: re.Match) -> str:
+        """The SERVICE clause with the new IRI, when it called ``original``."""
         if match.group(1) != original:
             return match.group(0)
         return match.group(0).replace(f"<{original}>", f"<{endpoint}>")

@@ -181,6 +181,7 @@ def _fact_statements(graph: Graph, known: set[str]) -> tuple[list[Statement], li
 def _claim_statement(graph: Graph, claim, item: str, known: set[str]) -> Statement | Skipped:
     """One quantity claim about a linked item as a statement, or the reason it cannot be one."""
     def skip(reason: str) -> Skipped:
+        """This claim, skipped for ``reason``."""
         return Skipped(claim, item, reason)
 
     category = graph.value(claim, KKG.category)
