@@ -166,6 +166,24 @@ def validate_command(files, **options):
     click.echo(f"ok: {', '.join(files)} conform to the shapes and pass every check")
 
 
+@main.command()
+@click.option("--triples", "-n", type=click.IntRange(min=1), required=True,
+              help="About how many triples to write (the result is within a few per cent).")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), required=True,
+              help="File to write: .nt (N-Triples) or .ttl (Turtle).")
+@click.option("--seed", type=int, default=0, show_default=True, help="Random seed: same seed, same file.")
+@reports_errors
+def generate(triples, output, seed):
+    """Write a synthetic conflict graph (wars, events, actors, rival casualty claims) for scale tests.
+
+    Build it with `karabakh-kg build --facts FILE`; every generated IRI has a `gen-` slug.
+    """
+    from ..graph.generate import generate as generate_graph
+
+    written = generate_graph(output, triples, seed)
+    click.echo(f"wrote {written} triples to {output}")
+
+
 @main.command("settings")
 def settings_command():
     """List every setting with its flag, environment variable, default and meaning (Markdown)."""
