@@ -15,6 +15,7 @@ from ..graph import build as build_mod
 from ..graph import export as export_mod
 from ..graph import formats, query as query_mod, settings as settings_mod, sources, stored_queries, validate
 from ..graph.errors import KkgError
+from . import safety
 
 
 def setting_options(*names: str):
@@ -135,17 +136,23 @@ def _parse_params(pairs) -> dict[str, str]:
               help="Result format (RDF formats for CONSTRUCT and DESCRIBE).")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), default=None,
               help="Write to this file instead of standard output.")
-@setting_options("build_dir", "reasoner")
+@setting_options("build_dir", "reasoner", "federation_allow_list")
 @reports_errors
 def query(query, params, format_name, output, **options):
-    """Run QUERY (a stored query's id, or a .rq file) on the last build."""
+    """Run QUERY (a stored query's id, or a .rq file) on the last build.
+
+    The same safety rules as the server apply: FROM never loads anything, and SERVICE calls only
+    the endpoints on the federation allow-list.
+    """
     settings = resolved(options)
     stored, text = stored_queries.resolve_query_argument(query)
     given = _parse_params(params)
     if stored is None and given:
         raise KkgError("--param is only for stored queries (files with a #+ header)", code="bad-parameter")
     bindings = stored.bindings(given) if stored else {}
-    parsed = query_mod.parse_query(stored.text if stored else text, source=stored.source if stored else query)
+    source = stored.source if stored else query
+    parsed = query_mod.parse_query(stored.text if stored else text, source=source)
+    safety.refuse_unlisted_services(parsed, settings.federation_allow_list, source)
     result = query_mod.run_query(_load(settings).dataset, parsed, bindings)
     if format_name == "table" and result.type in ("CONSTRUCT", "DESCRIBE"):
         format_name = "turtle"

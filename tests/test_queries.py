@@ -158,3 +158,24 @@ def test_unknown_stored_query_lists_the_known_ones():
         stored_queries.get("nope")
     assert info.value.status == 404
     assert "timeline" in info.value.message
+
+
+def test_query_command_refuses_service_unless_allow_listed(built, build_dir, tmp_path):
+    import socket
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+    listener.settimeout(0.5)
+    port = listener.getsockname()[1]
+    path = tmp_path / "federated.rq"
+    path.write_text(f"SELECT * WHERE {{ SERVICE <http://127.0.0.1:{port}/sparql> {{ ?s ?p ?o }} }}")
+    try:
+        out = subprocess.run(CLI + ["query", str(path), "--build-dir", str(build_dir)],
+                             capture_output=True, text=True, timeout=300)
+        assert out.returncode == 1
+        assert f"SERVICE <http://127.0.0.1:{port}/sparql> is refused" in out.stderr
+        with pytest.raises(socket.timeout):
+            listener.accept()
+    finally:
+        listener.close()
