@@ -209,10 +209,11 @@ def list_queries():
         click.echo(f"{q.id}\t{q.title}" + (f"\t[{params}]" if params else ""))
 
 
-from . import serve_command  # noqa: E402,F401  (defines and registers `serve`)
+from .serve_command import serve  # noqa: E402  (the SPARQL endpoint)
 from .links_command import links as _links  # noqa: E402  (the `links` group: list, check)
 
 main.add_command(_links)
+main.add_command(serve)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection
 
 from ..graph.errors import KkgError
-from . import safety, worker as worker_mod
+from . import engine, safety, worker as worker_mod
 
 log = logging.getLogger("karabakh_kg.server.pool")
 
@@ -114,6 +114,7 @@ def _spawner_main(control: socket.socket, dataset, config: worker_mod.Config, ha
     _neutralise_inherited_sockets(control.fileno())
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the server's to handle
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # workers are reaped automatically
+    engine.harden()
     worker_mod.warm_up(dataset)
     base_size = _address_space()  # read before the guard forbids reading /proc
     safety.install_guard(config.allow_list)
