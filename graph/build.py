@@ -16,7 +16,7 @@ from rdflib import Dataset, Graph
 from rdflib.namespace import RDF
 
 from .. import __version__
-from . import reason, sources, validate
+from . import engine, reason, sources, validate
 from .errors import KkgError
 from .iris import KKG, bind_prefixes, named_graph
 
@@ -70,10 +70,11 @@ class Build:
 
 
 def new_dataset() -> Dataset:
-    """An empty dataset whose default graph is the union of the named graphs, as users query it."""
-    dataset = Dataset(default_union=True)
-    bind_prefixes(dataset)
-    return dataset
+    """An empty dataset whose default graph is the union of the named graphs, as users query it.
+
+    The store behind it is the configured engine's (rdflib's memory or Oxigraph; see engine.py).
+    """
+    return engine.new_dataset()
 
 
 def union_graph(dataset: Dataset, names=None) -> Graph:
@@ -186,7 +187,7 @@ def is_fresh(build_dir: str | Path, reasoner: str = "fast") -> bool:
 def load_dataset_file(path: str | Path) -> Dataset:
     """Read a built N-Quads file into a union-default dataset."""
     dataset = new_dataset()
-    dataset.parse(source=str(path), format="nquads")
+    engine.load_nquads(dataset, path)
     return dataset
 
 

@@ -204,6 +204,7 @@ class Generator:
     def concept(self, slug: str, scheme: str, label: str, definition: str, related: str | None = None) -> str:
         """A new SKOS concept in one of the ontology's schemes (sides and nationalities of invented states)."""
         c = self.node("concept", slug, SKOS + "Concept")
+        c.add(RDFS + "label", _en(label))
         c.add(SKOS + "prefLabel", _en(label))
         c.add(SKOS + "definition", _en(definition))
         c.add(SKOS + "inScheme", _concept(f"scheme-{scheme}"))

@@ -16,7 +16,7 @@ from rdflib.plugins.sparql import prepareQuery
 from rdflib.plugins.sparql.sparql import Query
 from rdflib.query import Result
 
-from . import formats
+from . import engine, formats
 from .errors import KkgError, Location
 from .export import serialize_graph
 from .iris import PREFIXES
@@ -40,7 +40,9 @@ def parse_query(text: str, source: str = "query") -> Query:
         raise KkgError("SPARQL updates are refused: this endpoint is read-only", code="update-refused",
                        status=400, where=Location(source))
     try:
-        return prepareQuery(text, initNs=PREFIXES)
+        parsed = prepareQuery(text, initNs=PREFIXES)
+        parsed.kkg_text = text  # engines that evaluate the text themselves (Oxigraph) need it
+        return parsed
     except ParseBaseException as exc:
         return _raise_syntax(exc, source)
     except Exception as exc:  # rdflib reports unknown prefixes and bad algebra as bare Exceptions
@@ -58,6 +60,9 @@ def run_query(dataset: Dataset | Graph, query: str | Query, bindings: dict | Non
     """Run a query (text or parsed) with pre-bound variables, which are bound as RDF terms, never pasted in."""
     parsed = parse_query(query) if isinstance(query, str) else query
     init = {Variable(k) if not isinstance(k, Variable) else k: v for k, v in (bindings or {}).items()}
+    text = getattr(parsed, "kkg_text", None)
+    if engine.runs_natively(dataset, text):
+        return engine.native_query(dataset, text, parsed, init, PREFIXES)
     return dataset.query(parsed, initBindings=init)
 
 

@@ -66,6 +66,9 @@ SETTINGS: tuple[Setting, ...] = (
             "Reasoner used by `build` to close the graph: `fast` (owlrl's exact OWL 2 RL closure, computed "
             "from the compiled ontology; hands over to owlrl for OWL it does not compile) or `owlrl` "
             "(the reference rule engine, about 50 times slower)."),
+    Setting("engine", "rdflib", str,
+            "Store and SPARQL engine holding the dataset: `rdflib` (in-memory, pure Python) or `oxigraph` "
+            "(Oxigraph through oxrdflib; same answers, see bench/RESULTS-perf.md)."),
     Setting("host", "127.0.0.1", str, "Interface the server listens on."),
     Setting("port", 5000, int, "TCP port the server listens on (0 picks a free port)."),
     Setting("threads", 8, int, "Worker threads of the WSGI server answering HTTP requests."),

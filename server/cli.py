@@ -12,6 +12,7 @@ import sys
 import click
 
 from ..graph import build as build_mod
+from ..graph import engine as engine_mod
 from ..graph import export as export_mod
 from ..graph import formats, query as query_mod, settings as settings_mod, sources, stored_queries, validate
 from ..graph.errors import KkgError
@@ -30,8 +31,11 @@ def setting_options(*names: str):
 
 
 def resolved(values: dict) -> settings_mod.Settings:
-    """Settings from the command's options, the environment and the defaults."""
-    return settings_mod.resolve({k: v for k, v in values.items() if k in {s.name for s in settings_mod.SETTINGS}})
+    """Settings from the command's options, the environment and the defaults (the engine is fixed for
+    the process here, so every dataset the command makes uses it)."""
+    settings = settings_mod.resolve({k: v for k, v in values.items() if k in {s.name for s in settings_mod.SETTINGS}})
+    engine_mod.use(settings.engine)
+    return settings
 
 
 def reports_errors(func):
@@ -75,7 +79,7 @@ def _load(settings) -> build_mod.Build:
 @main.command()
 @click.option("--facts", "facts", multiple=True, type=click.Path(dir_okay=False),
               help="Build from these fact files instead of the shipped facts (repeatable).")
-@setting_options("build_dir", "reasoner")
+@setting_options("build_dir", "reasoner", "engine")
 @reports_errors
 def build(facts, **options):
     """Parse, reason (OWL 2 RL closure), validate (SHACL and checks) and write the dataset to the build directory."""
@@ -97,7 +101,7 @@ EXPORT_FORMAT_NAMES = [f.name for f in formats.EXPORT_FORMATS]
               help="One named graph (ontology, facts, links, inferred, or a graph IRI); default: all.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), default=None,
               help="Write to this file instead of standard output.")
-@setting_options("build_dir", "reasoner")
+@setting_options("build_dir", "reasoner", "engine")
 @reports_errors
 def export(format_name, graph, output, **options):
     """Write the dataset, or one named graph, in an RDF format (same input, same bytes)."""
@@ -161,7 +165,7 @@ def query(query, params, format_name, output, **options):
 
 @main.command("validate")
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
-@setting_options("reasoner")
+@setting_options("reasoner", "engine")
 @reports_errors
 def validate_command(files, **options):
     """Check your own RDF files against the ontology's shapes and checks (with the ontology's inferences)."""
@@ -209,11 +213,16 @@ def list_queries():
         click.echo(f"{q.id}\t{q.title}" + (f"\t[{params}]" if params else ""))
 
 
-from .serve_command import serve  # noqa: E402  (the SPARQL endpoint)
-from .links_command import links as _links  # noqa: E402  (the `links` group: list, check)
-
-main.add_command(_links)
-main.add_command(serve)
-
 if __name__ == "__main__":  # pragma: no cover
-    main()
+    # `python -m karabakh_kg.server.cli`: run the package's own module, where serve_command and
+    # links_command (which import it) attach their commands; importing them from __main__ would
+    # load this file a second time halfway through and fail on the circular import.
+    from karabakh_kg.server.cli import main as package_main
+
+    package_main()
+else:
+    from .serve_command import serve  # noqa: E402  (the SPARQL endpoint)
+    from .links_command import links as _links  # noqa: E402  (the `links` group: list, check)
+
+    main.add_command(_links)
+    main.add_command(serve)

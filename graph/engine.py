@@ -1,0 +1,244 @@
+"""The store seam: which engine holds the dataset and evaluates SPARQL.
+
+rdflib stays the API everywhere (``Dataset``, ``Graph``, ``Result``); only the store behind it
+changes:
+
+- ``rdflib``: rdflib's in-memory store and rdflib's own SPARQL engine (pure Python);
+- ``oxigraph``: the Oxigraph store for rdflib (oxrdflib/pyoxigraph, Rust), whose SPARQL engine
+  runs the query text natively.
+
+The engine is a setting (``--engine``, ``KARABAKH_KG_ENGINE``); :func:`use` fixes it for the
+process. Answers are the same on both (tests/test_engines.py runs every stored query and a corpus of
+other queries on both and compares the results), so the choice is about speed and memory: see
+bench/RESULTS-perf.md.
+
+Two differences are smoothed over here, so that no caller sees them:
+
+- Oxigraph returns plain literals as ``"x"^^xsd:string``; RDF 1.1 says they are the same term, and
+  rdflib writes them without the datatype, so they are handed back as plain ``Literal("x")``.
+- Oxigraph calls ``SERVICE`` endpoints from Rust, out of reach of the server's Python audit hook; a
+  query whose text mentions SERVICE is therefore evaluated by rdflib, under the server's
+  allow-list and hook, whatever the engine.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from rdflib import BNode, Dataset, Graph, Literal, URIRef, Variable
+from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
+from rdflib.namespace import XSD
+from rdflib.query import Result
+
+from .errors import KkgError
+
+ENGINES = ("rdflib", "oxigraph")
+_chosen: str | None = None
+
+
+def use(name: str) -> str:
+    """Fix the engine for this process (``rdflib`` or ``oxigraph``); a KkgError names the choices."""
+    global _chosen
+    _chosen = check(name)
+    return _chosen
+
+
+def check(name: str) -> str:
+    """The engine name, validated (a KkgError for an unknown one)."""
+    if name not in ENGINES:
+        raise KkgError(f"unknown engine {name!r}; choose one of: {', '.join(ENGINES)}", code="bad-setting")
+    return name
+
+
+def current() -> str:
+    """The engine in use: the one fixed by :func:`use`, else the ``engine`` setting (flag, env, default)."""
+    if _chosen is not None:
+        return _chosen
+    from . import settings
+
+    return check(settings.resolve().engine)
+
+
+# -- datasets -----------------------------------------------------------------------------------
+
+def _oxigraph_store_class():
+    import pyoxigraph as ox
+    from oxrdflib import OxigraphStore
+
+    class KkgOxigraphStore(OxigraphStore):
+        """oxrdflib's store, handing back plain literals as plain (not ``^^xsd:string``) literals."""
+
+        def triples(self, triple_pattern, context=None):
+            """The matching triples, with each one's graph (as rdflib's store API expects)."""
+            from oxrdflib._converter import from_ox_graph_name, to_ox_quad_pattern
+
+            try:
+                pattern = to_ox_quad_pattern(triple_pattern, context)
+            except (TypeError, ValueError):
+                return iter(())
+            return (((to_rdflib(q.subject), to_rdflib(q.predicate), to_rdflib(q.object)),
+                     iter((from_ox_graph_name(q.graph_name, self),)))
+                    for q in self._inner.quads_for_pattern(*pattern))
+
+        def addN(self, quads):  # noqa: N802 (rdflib's name)
+            """Add many quads in one call (oxrdflib reads a generator twice and loses the events)."""
+            self._inner.extend([to_ox(q) for q in quads])
+
+    KkgOxigraphStore.ox = ox
+    return KkgOxigraphStore
+
+
+def new_dataset(name: str | None = None) -> Dataset:
+    """An empty dataset of the given (else the current) engine, whose default graph is the union of the
+    named graphs, as users query it."""
+    from .iris import bind_prefixes
+
+    name = check(name or current())
+    if name == "oxigraph":
+        dataset = Dataset(store=_oxigraph_store_class()(), default_union=True)
+    else:
+        dataset = Dataset(default_union=True)
+    bind_prefixes(dataset)
+    return dataset
+
+
+def engine_of(dataset) -> str:
+    """``oxigraph`` when the graph or dataset is backed by an Oxigraph store, else ``rdflib``."""
+    return "oxigraph" if hasattr(getattr(dataset, "store", None), "_inner") else "rdflib"
+
+
+def load_nquads(dataset: Dataset, path: str | Path) -> None:
+    """Read an N-Quads file into the dataset; Oxigraph parses it natively (a bulk load, much faster)."""
+    if engine_of(dataset) == "oxigraph":
+        import pyoxigraph as ox
+
+        dataset.store._inner.bulk_load(path=str(path), format=ox.RdfFormat.N_QUADS)
+    else:
+        dataset.parse(source=str(path), format="nquads")
+
+
+def copy_into(target: Dataset, source: Dataset) -> Dataset:
+    """Copy every quad of ``source`` into ``target`` (e.g. an assembled build into the serving engine)."""
+    quads = [(s, p, o, target.graph(c.identifier)) for c in source.graphs() for s, p, o in c]
+    if engine_of(target) == "oxigraph":
+        target.store._inner.extend([to_ox(q) for q in quads])
+    else:
+        target.addN(quads)
+    return target
+
+
+# -- term conversion ----------------------------------------------------------------------------
+
+def to_rdflib(term):
+    """An Oxigraph term as an rdflib term; ``"x"^^xsd:string`` becomes the plain literal ``"x"``."""
+    import pyoxigraph as ox
+
+    if term is None:
+        return None
+    if isinstance(term, ox.NamedNode):
+        return URIRef(term.value)
+    if isinstance(term, ox.BlankNode):
+        return BNode(term.value)
+    if isinstance(term, ox.Literal):
+        if term.language:
+            return Literal(term.value, lang=term.language)
+        if term.datatype.value == _XSD_STRING:
+            return Literal(term.value)
+        return Literal(term.value, datatype=URIRef(term.datatype.value))
+    raise KkgError(f"unsupported term from the engine: {term!r}", code="engine-error", status=500)
+
+
+_XSD_STRING = str(XSD.string)
+
+
+def to_ox(term):
+    """An rdflib term, triple or quad (whose 4th item is a graph or graph name) as an Oxigraph one."""
+    import pyoxigraph as ox
+
+    if isinstance(term, tuple):
+        s, p, o = (to_ox(t) for t in term[:3])
+        if len(term) == 4:
+            graph = term[3].identifier if isinstance(term[3], Graph) else term[3]
+            name = ox.DefaultGraph() if graph in (None, DATASET_DEFAULT_GRAPH_ID) else to_ox(graph)
+            return ox.Quad(s, p, o, name)
+        return ox.Triple(s, p, o)
+    if isinstance(term, URIRef):
+        return ox.NamedNode(str(term))
+    if isinstance(term, BNode):
+        return ox.BlankNode(str(term))
+    if isinstance(term, Literal):
+        if term.language:
+            return ox.Literal(str(term), language=term.language)
+        return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype)) if term.datatype else None)
+    raise KkgError(f"unsupported term for the engine: {term!r}", code="engine-error", status=500)
+
+
+# -- queries ------------------------------------------------------------------------------------
+
+_SERVICE = re.compile(r"\bSERVICE\b", re.IGNORECASE)
+
+
+def runs_natively(dataset, text: str | None) -> bool:
+    """True when Oxigraph will evaluate this query itself (an Oxigraph dataset, text known, no SERVICE)."""
+    return text is not None and engine_of(dataset) == "oxigraph" and not _SERVICE.search(text)
+
+
+def _dataset_clause(parsed) -> tuple[list | None, list | None]:
+    """The default and named graphs a query's FROM / FROM NAMED (or the protocol's) select, if any."""
+    clauses = parsed.algebra.get("datasetClause") if parsed is not None else None
+    if not clauses:
+        return None, None
+    default = [dict.get(c, "default") for c in clauses if dict.get(c, "default") is not None]
+    named = [dict.get(c, "named") for c in clauses if dict.get(c, "named") is not None]
+    return default, named
+
+
+def native_query(dataset, text: str, parsed=None, bindings: dict | None = None,
+                 prefixes: dict | None = None) -> Result:
+    """Evaluate the query text with Oxigraph's engine; an rdflib Result with rdflib terms.
+
+    ``parsed`` is rdflib's parse of the same text: its dataset clause (which the server may have
+    replaced with the protocol's default-graph-uri/named-graph-uri) decides the query's dataset.
+    Pre-bound variables are substituted as RDF terms, never pasted into the text.
+    """
+    import pyoxigraph as ox
+
+    store = dataset.store._inner
+    options = {"prefixes": dict(prefixes or {})}
+    default, named = _dataset_clause(parsed)
+    if default is None and named is None:
+        options["use_default_graph_as_union"] = True
+    else:
+        options["default_graph"] = [to_ox(g) for g in default] if default else []
+        options["named_graphs"] = [to_ox(g) for g in named] if named else []
+    if bindings:
+        options["substitutions"] = {ox.Variable(str(k)): to_ox(v) for k, v in bindings.items()}
+    try:
+        answer = store.query(text, **options)
+    except (SyntaxError, RuntimeError) as exc:
+        # Oxigraph substitutes only variables the query projects (SPARQL SEP-0007), while rdflib
+        # pre-binds any variable; and a text rdflib parsed but Oxigraph refuses is rdflib's to run.
+        if parsed is None or (isinstance(exc, RuntimeError) and "projection" not in str(exc)):
+            raise
+        return dataset.query(parsed, initBindings=bindings or {})
+    kind = parsed.algebra.name if parsed is not None else ""
+    if isinstance(answer, ox.QueryBoolean):
+        result = Result("ASK")
+        result.askAnswer = bool(answer)
+    elif isinstance(answer, ox.QuerySolutions):
+        result = Result("SELECT")
+        names = [v.value for v in answer.variables]
+        result.vars = [Variable(n) for n in names]
+        variables = result.vars
+        result.bindings = [{var: to_rdflib(value) for var, value in zip(variables, row) if value is not None}
+                           for row in answer]
+    else:
+        result = Result("DESCRIBE" if kind == "DescribeQuery" else "CONSTRUCT")
+        graph = Graph()
+        from .iris import bind_prefixes
+
+        bind_prefixes(graph)
+        graph.addN((to_rdflib(t.subject), to_rdflib(t.predicate), to_rdflib(t.object), graph) for t in answer)
+        result.graph = graph
+    return result

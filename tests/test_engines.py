@@ -1,0 +1,284 @@
+"""rdflib's store and Oxigraph's give the same answers (differential tests over the engine seam).
+
+Every stored query and a corpus of varied queries (tests/engine_corpus.py) run on both engines over
+the seed build and over a generated build; results must be identical. Only what is semantically
+equal is normalised: row order where the query does not fix it, the order of GROUP_CONCAT's items
+(undefined in SPARQL), and blank node labels (graphs are compared as graphs).
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+import pytest
+from rdflib import BNode, Literal
+from rdflib.compare import isomorphic, to_isomorphic
+from rdflib.namespace import XSD
+
+from engine_corpus import CORPUS
+from karabakh_kg.graph import build as build_mod
+from karabakh_kg.graph import engine, export, query as query_mod, stored_queries
+from karabakh_kg.graph.errors import KkgError
+from karabakh_kg.graph.generate import generate
+
+
+def _load_both(path):
+    datasets = {}
+    for name in engine.ENGINES:
+        datasets[name] = engine.new_dataset(name)
+        engine.load_nquads(datasets[name], path)
+    return datasets
+
+
+@pytest.fixture(scope="module")
+def seed_datasets(tmp_path_factory):
+    """The seed build, loaded into each engine."""
+    out = tmp_path_factory.mktemp("seed-build")
+    build_mod.build(out)
+    return _load_both(out / build_mod.DATASET_FILE)
+
+
+@pytest.fixture(scope="module")
+def generated_datasets(tmp_path_factory):
+    """A generated build (about 6,000 triples of facts), loaded into each engine."""
+    out = tmp_path_factory.mktemp("gen-build")
+    facts = out / "generated.nt"
+    generate(facts, 6000, seed=3)
+    build_mod.build(out, build_mod.Inputs.with_facts([str(facts)]))
+    return _load_both(out / build_mod.DATASET_FILE)
+
+
+_GROUP_CONCAT = re.compile(r'GROUP_CONCAT\s*\(.*?separator\s*=\s*"([^"]*)"\s*\)\s*AS\s*\?(\w+)', re.I | re.S)
+
+
+def _outer_order_by(text: str) -> bool:
+    """True when the query's outermost level has ORDER BY (its row order is then part of the answer)."""
+    depth, outer = 0, []
+    for ch in text:
+        depth += ch == "{"
+        depth -= ch == "}"
+        outer.append(ch if depth == 0 else " ")
+    return bool(re.search(r"ORDER\s+BY", "".join(outer), re.I))
+
+
+class _Ordered(list):
+    """Rows in ORDER BY order, with the sort key of each row. Two orders are equal when their keys come
+    in the same sequence and each run of equal keys holds the same rows (ties may come in any order)."""
+
+    def __init__(self, rows, keys):
+        super().__init__(rows)
+        self.keys = keys
+
+    def __eq__(self, other):
+        if not isinstance(other, _Ordered) or self.keys != other.keys:
+            return False
+        runs = {}
+        for key, mine, theirs in zip(self.keys, self, other):
+            runs.setdefault(key, [[], []])
+            runs[key][0].append(mine)
+            runs[key][1].append(theirs)
+        return all(sorted(map(repr, a)) == sorted(map(repr, b)) for a, b in runs.values())
+
+    __hash__ = None
+
+
+_CONDITION = re.compile(r"(?:(ASC|DESC|STR)\s*\(\s*)?\?(\w+)\s*\)?", re.I)
+
+
+def _order_keys(text: str, names: list[str]):
+    """Column indexes (with STR applied or not) of the outer ORDER BY, or None when it sorts on
+    expressions other than ?v, ASC(?v), DESC(?v) and STR(?v) of projected variables."""
+    outer = re.split(r"ORDER\s+BY", text, flags=re.I)[-1]
+    outer = re.split(r"\b(LIMIT|OFFSET)\b", outer, flags=re.I)[0].strip()
+    keys, rest = [], outer
+    while rest:
+        match = _CONDITION.match(rest)
+        if not match or match.group(2) not in names:
+            return None
+        keys.append((names.index(match.group(2)), (match.group(1) or "").upper() == "STR"))
+        rest = rest[match.end():].strip()
+    return keys
+
+
+def _normalised(result, text: str):
+    """A comparable form of a result: kind plus rows (or a canonical graph)."""
+    if result.type == "ASK":
+        return ("ASK", result.askAnswer)
+    if result.type in ("CONSTRUCT", "DESCRIBE"):
+        return ("GRAPH", to_isomorphic(result.graph))
+    separators = sorted({sep for sep, _ in _GROUP_CONCAT.findall(text) if sep}, key=len, reverse=True)
+    names = [str(v) for v in result.vars]
+    rows = []
+    for row in result:
+        cells = []
+        for name in names:
+            term = row[name]
+            if separators and isinstance(term, Literal) and term.datatype is None:
+                # GROUP_CONCAT's order is undefined in SPARQL: compare the items, in any order
+                term = tuple(sorted(re.split("|".join(map(re.escape, separators)), str(term))))
+            elif isinstance(term, Literal) and term.datatype == XSD.decimal:
+                # decimal division (AVG) has implementation-defined precision: 15 digits are kept
+                term = ("decimal", f"{Decimal(str(term)):.15g}")
+            cells.append(None if isinstance(term, BNode) else term)
+        rows.append(tuple(cells))
+    if not _outer_order_by(text) or separators:
+        rows = sorted(rows, key=lambda r: tuple(repr(t) for t in r))
+    else:
+        keys = _order_keys(text, names)
+        if keys is None:
+            rows = _Ordered(rows, [repr(r) for r in rows])
+        else:
+            rows = _Ordered(rows, [tuple(str(r[i]) if as_str else repr(r[i]) for i, as_str in keys)
+                                   for r in rows])
+    star = re.search(r"SELECT\s+(DISTINCT\s+)?\*", text, re.I)
+    return ("SELECT", sorted(names) if star else names, rows)
+
+
+def _run(dataset, text: str, bindings: dict):
+    parsed = query_mod.parse_query(text)
+    return query_mod.run_query(dataset, parsed, bindings)
+
+
+def _compare(datasets, text: str, bindings: dict) -> int:
+    results = {name: _normalised(_run(ds, text, bindings), text) for name, ds in datasets.items()}
+    expected, actual = results["rdflib"], results["oxigraph"]
+    if expected[0] == "GRAPH":
+        assert actual[0] == "GRAPH" and isomorphic(expected[1], actual[1]), \
+            f"graphs differ: {len(expected[1])} vs {len(actual[1])} triples"
+        return len(expected[1])
+    assert actual == expected
+    return len(expected[2]) if expected[0] == "SELECT" else 1
+
+
+@pytest.mark.parametrize("name,text,bindings", CORPUS, ids=[c[0] for c in CORPUS])
+def test_corpus_same_on_both_engines_seed(seed_datasets, name, text, bindings):
+    _compare(seed_datasets, text, bindings)
+
+
+@pytest.mark.parametrize("name,text,bindings", CORPUS, ids=[c[0] for c in CORPUS])
+def test_corpus_same_on_both_engines_generated(generated_datasets, name, text, bindings):
+    _compare(generated_datasets, text, bindings)
+
+
+def _stored():
+    return sorted(stored_queries.load_all().values(), key=lambda q: q.id)
+
+
+# Stored queries whose answers differ between the engines, and why (see test_known_differences).
+KNOWN_DIFFERENT = {
+    "casualties-by-claimant": "GROUP_CONCAT over only unbound values: rdflib gives \"\", Oxigraph unbound",
+    "casualties-side-by-side": "GROUP_CONCAT over only unbound values: rdflib gives \"\", Oxigraph unbound "
+                               "(so the CONCAT around it is unbound too)",
+}
+
+
+def _stored_params():
+    return [pytest.param(q, id=q.id, marks=pytest.mark.xfail(reason=KNOWN_DIFFERENT[q.id], strict=False))
+            if q.id in KNOWN_DIFFERENT else pytest.param(q, id=q.id) for q in _stored()]
+
+
+@pytest.mark.parametrize("stored", _stored_params())
+def test_stored_queries_same_on_both_engines(seed_datasets, generated_datasets, stored):
+    if re.search(r"\bSERVICE\b", stored.text, re.I):
+        pytest.skip(f"{stored.id} calls a remote SERVICE (no network in tests)")
+    try:
+        bindings = stored.bindings({})
+    except KkgError:
+        pytest.skip(f"{stored.id} has a required parameter without default")
+    rows = _compare(seed_datasets, stored.text, bindings)
+    if stored.expected:
+        assert rows == len(stored.expected)
+    _compare(generated_datasets, stored.text, bindings)
+
+
+def test_stored_queries_exist():
+    assert len(_stored()) >= 1
+
+
+def test_corpus_answers_are_not_empty(seed_datasets):
+    """The corpus really exercises the data: most queries find something on the seed."""
+    empty = [name for name, text, bindings in CORPUS
+             if _compare(seed_datasets, text, bindings) == 0 and name != "ask-false"]
+    assert len(empty) <= 3, empty
+
+
+def test_same_quads_in_both_engines(seed_datasets):
+    graphs = {}
+    for name, ds in seed_datasets.items():
+        graphs[name] = {c.identifier: to_isomorphic(c) for c in ds.graphs() if len(c)}
+    assert graphs["rdflib"].keys() == graphs["oxigraph"].keys()
+    for name, graph in graphs["rdflib"].items():
+        assert graph == graphs["oxigraph"][name], name
+    # plain literals stay plain (Oxigraph says "x"^^xsd:string; RDF 1.1: the same term)
+    verbatims = [o for _, _, o in seed_datasets["oxigraph"].triples((None, build_mod.KKG.verbatim, None))]
+    assert verbatims and all(o.datatype is None for o in verbatims)
+
+
+@pytest.mark.parametrize("format_name", ["nquads", "turtle", "jsonld"])
+def test_exports_identical_bytes(seed_datasets, format_name):
+    out = {name: export.serialize(ds, format_name) for name, ds in seed_datasets.items()}
+    assert out["rdflib"] == out["oxigraph"]
+
+
+def test_oxigraph_runs_the_text_natively(seed_datasets):
+    parsed = query_mod.parse_query("SELECT * WHERE { ?s ?p ?o } LIMIT 1")
+    assert engine.runs_natively(seed_datasets["oxigraph"], parsed.kkg_text)
+    assert not engine.runs_natively(seed_datasets["rdflib"], parsed.kkg_text)
+    # SERVICE is left to rdflib, where the server's allow-list and audit hook apply
+    assert not engine.runs_natively(seed_datasets["oxigraph"],
+                                    "SELECT * WHERE { SERVICE <http://127.0.0.1:1/> { ?s ?p ?o } }")
+
+
+def test_protocol_dataset_replaces_from(seed_datasets):
+    """The server may replace FROM with the protocol's default-graph-uri: both engines honour it."""
+    from karabakh_kg.server import safety
+
+    text = "SELECT (COUNT(*) AS ?n) FROM <https://w3id.org/karabakh-kg/graph/facts> WHERE { ?s ?p ?o }"
+    counts = {}
+    for name, ds in seed_datasets.items():
+        parsed = query_mod.parse_query(text)
+        safety.restrict_dataset(parsed, ["https://w3id.org/karabakh-kg/graph/ontology"], None)
+        counts[name] = int(next(iter(query_mod.run_query(ds, parsed)))[0])
+    assert counts["rdflib"] == counts["oxigraph"] == len(seed_datasets["rdflib"].graph(
+        build_mod.named_graph("ontology")))
+
+
+def test_unknown_engine_is_refused():
+    with pytest.raises(KkgError) as err:
+        engine.new_dataset("virtuoso")
+    assert err.value.code == "bad-setting" and "oxigraph" in str(err.value)
+
+
+def test_engine_setting_reaches_new_datasets(monkeypatch):
+    monkeypatch.setattr(engine, "_chosen", None)
+    monkeypatch.setenv("KARABAKH_KG_ENGINE", "oxigraph")
+    assert engine.engine_of(build_mod.new_dataset()) == "oxigraph"
+    monkeypatch.setenv("KARABAKH_KG_ENGINE", "rdflib")
+    assert engine.engine_of(build_mod.new_dataset()) == "rdflib"
+
+
+def _rows(dataset, text):
+    return sorted(tuple(row) for row in query_mod.run_query(dataset, query_mod.parse_query(text)))
+
+
+def test_known_differences(seed_datasets):
+    """Where the engines disagree, pinned so that a change on either side is noticed.
+
+    1. GROUP_CONCAT whose group holds only unbound values: rdflib gives "", Oxigraph leaves it unbound
+       (stored queries can write COALESCE(?concat, "") to get the same answer on both).
+    2. Zero-or-more paths (``p*``): rdflib repeats a node reached both by the zero-length path and by a
+       ``p`` cycle; SPARQL says each node once (Oxigraph).
+    3. Alternative paths (``p|q``): SPARQL keeps a pair reached by both branches twice (a union;
+       rdflib); Oxigraph keeps it once.
+    Everything else in the corpus and the stored queries gives the same rows.
+    """
+    rdf, ox = seed_datasets["rdflib"], seed_datasets["oxigraph"]
+    concat = """SELECT ?claim (GROUP_CONCAT(?x; separator=",") AS ?c) WHERE {
+        ?claim a kkg:CasualtyClaim OPTIONAL { ?claim kkg:noSuchProperty ?x } } GROUP BY ?claim"""
+    assert {row[1] for row in _rows(rdf, concat)} == {Literal("")}
+    assert {row[1] for row in _rows(ox, concat)} == {None}
+    star = "SELECT ?c WHERE { kkg:War rdfs:subClassOf* ?c }"
+    assert len(_rows(rdf, star)) > len(set(_rows(rdf, star))) == len(_rows(ox, star))
+    alternative = "SELECT ?c WHERE { kkg:War rdfs:subClassOf|rdfs:subClassOf/rdfs:subClassOf ?c }"
+    assert len(_rows(rdf, alternative)) > len(_rows(ox, alternative)) == len(set(_rows(ox, alternative)))
