@@ -59,8 +59,10 @@ class Endpoint:
         base = build.version or uuid.uuid4().hex
         limits = f"{settings.max_rows}|{sorted(settings.federation_allow_list)}"
         self.version = hashlib.sha256(f"{base}|{extra_version}|{limits}".encode()).hexdigest()[:16]
+        known = [(q.text, q.source) for q in stored_queries.values()]
         self.pool = pool_mod.WorkerPool(
-            self.dataset, settings.query_workers, worker_mod.Config(list(settings.federation_allow_list)),
+            self.dataset, settings.query_workers,
+            worker_mod.Config(list(settings.federation_allow_list), known),
             memory_mb=settings.query_memory_mb, hard_limit=settings.query_timeout * 2 + 10)
         self._gate = threading.BoundedSemaphore(max(1, settings.max_concurrent_queries))
         self.memo = _Memo()

@@ -115,7 +115,7 @@ def _spawner_main(control: socket.socket, dataset, config: worker_mod.Config, ha
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the server's to handle
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # workers are reaped automatically
     engine.harden()
-    worker_mod.warm_up(dataset)
+    worker_mod.warm_up(dataset, config)
     base_size = _address_space()  # read before the guard forbids reading /proc
     safety.install_guard(config.allow_list)
     gc.collect()

@@ -12,6 +12,7 @@ import json
 import logging
 import re
 import traceback
+from collections import OrderedDict
 from dataclasses import dataclass, field
 
 from pyparsing import ParseBaseException
@@ -44,9 +45,33 @@ class Job:
 
 @dataclass
 class Config:
-    """What every job in a worker shares: the federation allow-list."""
+    """What every job in a worker shares: the federation allow-list, and query texts (the stored
+    queries) to parse once before workers are forked."""
 
     allow_list: list[str] = field(default_factory=list)
+    known_queries: list[tuple[str, str]] = field(default_factory=list)
+
+
+_PARSED: OrderedDict = OrderedDict()
+PARSED_CACHE_SIZE = 256
+
+
+def parsed_query(text: str, source: str):
+    """The parsed query, from a per-process cache: parsing costs more than evaluating most queries.
+
+    rdflib's prepared queries are made to be evaluated again; the caller restores anything it
+    changes (the dataset clause).
+    """
+    key = (text, source)
+    found = _PARSED.get(key)
+    if found is not None:
+        _PARSED.move_to_end(key)
+        return found
+    parsed = query_mod.parse_query(text, source=source)
+    _PARSED[key] = parsed
+    while len(_PARSED) > PARSED_CACHE_SIZE:
+        _PARSED.popitem(last=False)
+    return parsed
 
 
 def execute(dataset, job: Job, config: Config) -> dict:
@@ -85,11 +110,12 @@ def error_from_reply(reply: dict) -> KkgError:
 
 
 def _execute(dataset, job: Job, config: Config) -> dict:
-    parsed = query_mod.parse_query(job.text, source=job.source)
+    parsed = parsed_query(job.text, job.source)
     safety.refuse_unlisted_services(parsed, config.allow_list, job.source)
-    safety.restrict_dataset(parsed, job.default_graphs, job.named_graphs)
     kind = negotiation.KIND_OF_QUERY[parsed.algebra.name]
     format_name = job.choice.for_kind(kind)
+    own_clause = parsed.algebra["datasetClause"]
+    safety.restrict_dataset(parsed, job.default_graphs, job.named_graphs)
     try:
         result = query_mod.run_query(dataset, parsed, job.bindings)
         capped, rows, truncated = _capped(result, job.max_rows, job.text)
@@ -98,6 +124,8 @@ def _execute(dataset, job: Job, config: Config) -> dict:
                        where=Location(job.source)) from None
     except ParseBaseException as exc:  # e.g. a malformed literal met during evaluation
         raise KkgError(f"query error: {exc.msg}", code="query-error", where=Location(job.source)) from None
+    finally:
+        parsed.algebra["datasetClause"] = own_clause  # the cached query keeps its own FROM clauses
     data = query_mod.serialize_result(capped, format_name)
     if truncated:
         data = note_truncation(data, format_name, job.max_rows)
@@ -164,9 +192,15 @@ def note_truncation(data: bytes, format_name: str, max_rows: int) -> bytes:
     return data
 
 
-def warm_up(dataset) -> None:
+def warm_up(dataset, config: Config | None = None) -> None:
     """Run each kind of query once and write every format, so that lazy imports happen before
-    workers are forked (and before the audit hook forbids reading more modules)."""
+    workers are forked (and before the audit hook forbids reading more modules); parse the known
+    queries so that every worker starts with them parsed."""
+    for text, source in (config.known_queries if config else []):
+        try:
+            parsed_query(text, source)
+        except KkgError as exc:
+            log.warning("known query %s does not parse: %s", source, exc)
     probe = URIRef("urn:karabakh-kg:warm-up")
     for text, names in (("SELECT ?s ?o WHERE { ?s ?p ?o } LIMIT 1", ("json", "srx", "csv", "tsv", "table")),
                         ("ASK { ?s ?p ?o }", ("json", "srx", "csv", "tsv")),

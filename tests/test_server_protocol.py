@@ -413,3 +413,15 @@ def test_one_error_shape(client, method, url, kwargs):
     assert as_json.mimetype == "application/json"
     problem = error_of(as_json)
     assert problem["message"] in as_text.get_data(as_text=True)
+
+
+def test_cached_queries_forget_the_protocol_graphs(client, tricky_app):
+    """Workers keep parsed queries; a default-graph-uri given once must not stick to the query."""
+    dataset = tricky_app.extensions["karabakh_kg"].dataset
+    union = len(set(dataset.triples((None, None, None))))
+    for _ in range(3):  # enough rounds to meet every worker twice
+        assert count(client, **{"default-graph-uri": str(G2)}) == len(dataset.graph(G2))
+        assert count(client) == union
+        from_g2 = f"SELECT (COUNT(*) AS ?n) FROM <{G2}> WHERE {{ ?s ?p ?o }}"
+        assert count(client, from_g2, **{"default-graph-uri": "http://example.org/none"}) == 0
+        assert count(client, from_g2) == len(dataset.graph(G2))
