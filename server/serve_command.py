@@ -8,6 +8,7 @@ import time
 import click
 
 from ..graph import build as build_mod
+from ..graph import engine as engine_mod
 from ..graph import settings as settings_mod
 from ..graph.errors import KkgError
 
@@ -28,9 +29,12 @@ def setting_options(*names: str):
 
 
 def resolved(values: dict) -> settings_mod.Settings:
-    """Settings from the options given, then KARABAKH_KG_* variables, then defaults."""
+    """Settings from the options given, then KARABAKH_KG_* variables, then defaults; the engine
+    (rdflib or Oxigraph) is fixed for the process here, as the other commands do."""
     known = {s.name for s in settings_mod.SETTINGS}
-    return settings_mod.resolve({k: v for k, v in values.items() if k in known})
+    settings = settings_mod.resolve({k: v for k, v in values.items() if k in known})
+    engine_mod.use(settings.engine)
+    return settings
 
 
 def reports_errors(func):
@@ -55,7 +59,7 @@ def _load(settings) -> build_mod.Build:
 
 SERVER_SETTINGS = ("host", "port", "threads", "query_timeout", "max_rows", "max_request_bytes",
                    "max_concurrent_queries", "query_workers", "query_memory_mb", "cors_origins",
-                   "federation_allow_list", "cache_max_age", "build_dir", "reasoner")
+                   "federation_allow_list", "cache_max_age", "build_dir", "reasoner", "engine")
 
 
 @click.command("serve")

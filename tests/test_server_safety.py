@@ -303,3 +303,32 @@ def test_memory_cap_stops_a_greedy_query():
         assert time.monotonic() - started < 20
         assert "query_memory_mb" in response.get_data(as_text=True)
         assert test.get("/sparql", query_string={"query": "ASK {}"}).status_code == 200
+
+
+@pytest.mark.slow
+def test_the_rules_hold_on_the_oxigraph_engine(listener, marker):
+    """With the Oxigraph store the same rules hold: graphs selected, never loaded; SERVICE refused
+    before Oxigraph could call it; a slow query stopped at the limit."""
+    pytest.importorskip("oxrdflib")
+    from karabakh_kg.graph import engine
+
+    dataset = engine.new_dataset("oxigraph")
+    engine.copy_into(dataset, generated_dataset(300))
+    engine.copy_into(dataset, tricky_dataset())
+    data, watch = marker
+    with app_for(dataset, query_timeout=1, query_workers=1) as app:
+        test = app.test_client()
+        restricted = test.get("/sparql", query_string={
+            "query": "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }", "default-graph-uri": "http://example.org/g2"})
+        assert json.loads(restricted.get_data())["results"]["bindings"][0]["n"]["value"] == "4"
+        for params in _attempts(data.as_uri()) + _attempts(f"file://{watch.path}") + _attempts(listener.url):
+            response = test.get("/sparql", query_string=params)
+            assert response.status_code == 200 and "MARKER-7f3a" not in response.get_data(as_text=True)
+        service = test.get("/sparql", query_string={"query": f"SELECT * {{ SERVICE <{listener.url}> {{ ?s ?p ?o }} }}"})
+        assert service.status_code == 400
+        started = time.monotonic()
+        slow = test.get("/sparql", query_string={"query": SLOW})
+        assert slow.status_code == 503 and time.monotonic() - started < 2.5
+        assert test.get("/sparql", query_string={"query": "ASK { ?s ?p ?o }"}).status_code == 200
+    time.sleep(0.05)
+    assert listener.connections == [] and not watch.opened
