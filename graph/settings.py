@@ -66,6 +66,10 @@ SETTINGS: tuple[Setting, ...] = (
             "Reasoner used by `build` to close the graph: `fast` (owlrl's exact OWL 2 RL closure, computed "
             "from the compiled ontology; hands over to owlrl for OWL it does not compile) or `owlrl` "
             "(the reference rule engine, about 50 times slower)."),
+    Setting("validator", "fast", str,
+            "How `build` and `validate` check the shapes and checks: `fast` (compiled shapes and Oxigraph; "
+            "pyshacl's exact results, much faster on large graphs; hands over to pyshacl for SHACL it does "
+            "not compile) or `pyshacl` (the reference)."),
     Setting("engine", "rdflib", str,
             "Store and SPARQL engine holding the dataset: `rdflib` (in-memory, pure Python) or `oxigraph` "
             "(Oxigraph through oxrdflib; same answers, see bench/RESULTS-perf.md)."),

@@ -13,6 +13,7 @@ import click
 
 from ..graph import build as build_mod
 from ..graph import engine as engine_mod
+from ..graph import fastvalidate
 from ..graph import export as export_mod
 from ..graph import formats, query as query_mod, settings as settings_mod, sources, stored_queries, validate
 from ..graph.errors import KkgError
@@ -35,6 +36,7 @@ def resolved(values: dict) -> settings_mod.Settings:
     the process here, so every dataset the command makes uses it)."""
     settings = settings_mod.resolve({k: v for k, v in values.items() if k in {s.name for s in settings_mod.SETTINGS}})
     engine_mod.use(settings.engine)
+    fastvalidate.use(settings.validator)
     return settings
 
 
@@ -79,7 +81,7 @@ def _load(settings) -> build_mod.Build:
 @main.command()
 @click.option("--facts", "facts", multiple=True, type=click.Path(dir_okay=False),
               help="Build from these fact files instead of the shipped facts (repeatable).")
-@setting_options("build_dir", "reasoner", "engine")
+@setting_options("build_dir", "reasoner", "validator", "engine")
 @reports_errors
 def build(facts, **options):
     """Parse, reason (OWL 2 RL closure), validate (SHACL and checks) and write the dataset to the build directory."""
@@ -165,7 +167,7 @@ def query(query, params, format_name, output, **options):
 
 @main.command("validate")
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
-@setting_options("reasoner", "engine")
+@setting_options("reasoner", "validator", "engine")
 @reports_errors
 def validate_command(files, **options):
     """Check your own RDF files against the ontology's shapes and checks (with the ontology's inferences)."""

@@ -1,0 +1,114 @@
+"""Validation that scales: the same Violations as validate.py, from compiled shapes and Oxigraph.
+
+validate.py runs pyshacl and the ``*-violation.rq`` checks with rdflib's SPARQL engine; on a
+million triples that is many minutes. Here the shapes are evaluated by graph/fastshacl.py (pyshacl's
+results, computed once per node and shape) and the checks by Oxigraph over the same triples. The
+Violations are built exactly as validate.py builds them, and tests/test_validators.py compares both
+paths on the seed, on generated data and on broken variants of both.
+
+The validator is a setting (``validator``: ``fast`` or ``pyshacl``). If the shapes use SHACL that
+fastshacl does not compile, the fast path hands over to validate.py: validation is never skipped.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+from rdflib import Graph, URIRef
+from rdflib.namespace import RDFS, SH
+
+from . import fastshacl, sources, validate
+from .iris import PREFIXES, bind_prefixes
+
+VALIDATORS = ("fast", "pyshacl")
+_chosen: str | None = None
+
+
+def use(name: str) -> str:
+    """Fix the validator for this process (``fast`` or ``pyshacl``); a KkgError names the choices."""
+    global _chosen
+    _chosen = check(name)
+    return _chosen
+
+
+def check(name: str) -> str:
+    """The validator name, validated."""
+    from .errors import KkgError
+
+    if name not in VALIDATORS:
+        raise KkgError(f"unknown validator {name!r}; choose one of: {', '.join(VALIDATORS)}", code="bad-setting")
+    return name
+
+
+def current() -> str:
+    """The validator in use: fixed by :func:`use`, else the ``validator`` setting."""
+    if _chosen is not None:
+        return _chosen
+    from . import settings
+
+    return check(settings.resolve().validator)
+
+
+def _namer() -> Graph:
+    graph = Graph()
+    bind_prefixes(graph)
+    return graph
+
+
+def shacl_violations(triples: Iterable, shapes: Graph, index: dict, data: fastshacl.Data | None = None
+                     ) -> list[validate.Violation]:
+    """The SHACL Violations of the data (as validate.shacl_violations gives them); Unsupported if the
+    shapes need pyshacl."""
+    compiled = fastshacl.CompiledShapes(shapes)
+    data = data or fastshacl.Data(triples)
+    names = _namer()
+    out = []
+    for r in compiled.validate(data):
+        shape_name = shapes.value(r.shape, SH.name) or shapes.value(r.shape, RDFS.label)
+        rule = validate._short(shapes, r.shape) if isinstance(r.shape, URIRef) else str(shape_name or "shape")
+        if r.path is not None and isinstance(r.path, URIRef):
+            rule = f"{rule} {validate._short(names, r.path)}"
+        text = str(r.message) if r.message else "violates the shape"
+        if r.value is not None and str(r.value) not in text:
+            text = f"{text} (value: {r.value})"
+        out.append(validate.Violation(validate._short(names, r.focus), rule, text, sources.locate(r.focus, index)))
+    return sorted(out, key=lambda v: (str(v.where or ""), v.focus, v.rule, v.message))
+
+
+def check_violations(triples: Iterable, checks: list[validate.Check], index: dict) -> list[validate.Violation]:
+    """The rows of the violation checks, evaluated by Oxigraph (as validate.check_violations gives them)."""
+    import pyoxigraph as ox
+
+    from .engine import to_ox, to_rdflib
+
+    store = ox.Store()
+    store.bulk_extend(ox.Quad(*(to_ox(t) for t in triple)) for triple in triples)
+    names = _namer()
+    prefixes = {prefix: str(ns) for prefix, ns in names.namespaces()}
+    prefixes.update(PREFIXES)
+    out = []
+    for check in checks:
+        solutions = store.query(check.query, prefixes=prefixes)
+        variables = [v.value for v in solutions.variables]
+        for row in solutions:
+            fields = {name: to_rdflib(value) for name, value in zip(variables, row) if value is not None}
+            focus = fields.get("focus")
+            message = fields.get("message") or check.title
+            out.append(validate.Violation(validate._short(names, focus), f"check {check.name}", str(message),
+                                          sources.locate(focus, index)))
+    return out
+
+
+def validate_triples(triples: list, index: dict | None = None) -> list[validate.Violation]:
+    """All SHACL and check violations of a closed graph's triples; falls back to validate.py (pyshacl)
+    when the shapes use SHACL the compiled validator does not evaluate."""
+    index = index or {}
+    shapes = validate.load_shapes()
+    try:
+        shacl = shacl_violations(triples, shapes, index)
+    except fastshacl.Unsupported:
+        graph = Graph()
+        bind_prefixes(graph)
+        graph.addN((s, p, o, graph) for s, p, o in triples)
+        return validate.validate_graph(graph, index)
+    return shacl + check_violations(triples, validate.load_checks(), index)
