@@ -204,6 +204,11 @@ def native_query(dataset, text: str, parsed=None, bindings: dict | None = None,
     """
     import pyoxigraph as ox
 
+    if bindings and parsed is not None and parsed.algebra.name == "SelectQuery":
+        projected = {str(v) for v in parsed.algebra.get("PV") or []}
+        if not {str(k) for k in bindings} <= projected:
+            # Oxigraph substitutes only projected variables (SPARQL SEP-0007); rdflib pre-binds any.
+            return dataset.query(parsed, initBindings=bindings)
     store = dataset.store._inner
     options = {"prefixes": dict(prefixes or {})}
     default, named = _dataset_clause(parsed)

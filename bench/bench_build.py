@@ -1,0 +1,258 @@
+"""Benchmark the build pipeline, the engines and the exports; print one Markdown table.
+
+Not a test: a script. For each size (generated graphs of 10k, 100k and 1M fact triples by default,
+written by ``karabakh-kg generate``), every measurement is taken beside its baseline in the same
+run, on the same data, each in a fresh subprocess (so peak memory is that step's alone):
+
+* build stages: parse, reason, validate, and the process's peak RSS, for the defaults
+  (``--reasoner fast --validator fast``) and for the reference (``owlrl`` + ``pyshacl``; skipped
+  above ``--baseline-max`` triples, where it takes many minutes);
+* engines: load time of the built N-Quads and peak RSS, then p50/p99 of every stored query and of
+  every query of the differential corpus (tests/engine_corpus.py), on Oxigraph and on rdflib;
+* exports: seconds per format of ``karabakh-kg export`` (deterministic, sorted) against rdflib's
+  own ``serialize`` of the same dataset.
+
+Ratios are baseline / candidate (above 1: the candidate is faster or smaller). HTTP latency and
+throughput against rdflib-endpoint are measured by bench/bench_server.py (``--http`` runs it too).
+
+    python bench/bench_build.py [--sizes 10000,100000,1000000] [--samples 20] [--work DIR] [--http]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+EXPORT_FORMATS = ("nquads", "ntriples", "turtle", "trig", "jsonld", "xml")
+
+
+# -- child steps (run as `python bench_build.py --child STEP ARGS...`) ----------------------------
+
+def _peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def child_build(facts: str, reasoner: str, validator: str, engine: str) -> dict:
+    """Parse, reason and validate one fact file with the given components; stage seconds and peak MB."""
+    from karabakh_kg.graph import build, engine as engine_mod, fastvalidate
+
+    engine_mod.use(engine)
+    fastvalidate.use(validator)
+    inputs = build.Inputs.with_facts([facts])
+    dataset, timings = build.assemble(inputs, reasoner)
+    started = time.perf_counter()
+    violations = build.check(dataset, inputs)
+    timings["validate"] = time.perf_counter() - started
+    timings["violations"] = len(violations)
+    timings["triples"] = sum(len(c) for c in dataset.graphs())
+    timings["peak_mb"] = _peak_mb()
+    return timings
+
+
+def _queries() -> list[tuple[str, str, dict]]:
+    sys.path.insert(0, str(ROOT / "tests"))
+    from engine_corpus import CORPUS
+    from karabakh_kg.graph import stored_queries
+
+    out = []
+    for q in sorted(stored_queries.load_all().values(), key=lambda q: q.id):
+        if "SERVICE" in q.text.upper():
+            continue
+        try:
+            out.append((f"stored:{q.id}", q.text, q.bindings({})))
+        except Exception:  # a required parameter without default
+            continue
+    return out + [(f"corpus:{name}", text, bindings) for name, text, bindings in CORPUS]
+
+
+def child_queries(nquads: str, engine: str, samples: int, budget: float) -> dict:
+    """Load the build into one engine, then time every query: load seconds, peak MB, p50/p99 per query."""
+    from karabakh_kg.graph import engine as engine_mod, query as query_mod
+
+    started = time.perf_counter()
+    dataset = engine_mod.new_dataset(engine)
+    engine_mod.load_nquads(dataset, nquads)
+    out = {"load": time.perf_counter() - started, "queries": {}}
+    for name, text, bindings in _queries():
+        parsed = query_mod.parse_query(text)
+        times = []
+        began = time.monotonic()
+        for _ in range(samples + 1):
+            t0 = time.perf_counter()
+            result = query_mod.run_query(dataset, parsed, bindings)
+            if result.type in ("CONSTRUCT", "DESCRIBE"):
+                len(result.graph)
+            elif result.type == "SELECT":
+                list(result)
+            times.append(time.perf_counter() - t0)
+            if time.monotonic() - began > budget:
+                break
+        times = times[1:] or times  # the first run warms caches up
+        ordered = sorted(times)
+        out["queries"][name] = {"p50": statistics.median(times),
+                                "p99": ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))],
+                                "n": len(times)}
+    out["peak_mb"] = _peak_mb()
+    return out
+
+
+def child_export(nquads: str, format_name: str, baseline: bool) -> dict:
+    """Seconds to write the build in one format: our deterministic export, or rdflib's serialize."""
+    from karabakh_kg.graph import engine as engine_mod, export, formats
+
+    dataset = engine_mod.new_dataset("rdflib")
+    engine_mod.load_nquads(dataset, nquads)
+    started = time.perf_counter()
+    if baseline:
+        fmt = formats.by_name(format_name)
+        if fmt.carries == formats.QUADS:
+            data = dataset.serialize(format=fmt.rdflib_name)
+        else:
+            from rdflib import Graph
+
+            union = Graph()
+            union.addN((s, p, o, union) for s, p, o in dataset.triples((None, None, None)))
+            data = union.serialize(format=fmt.rdflib_name)
+    else:
+        data = export.serialize(dataset, format_name)
+    return {"seconds": time.perf_counter() - started, "bytes": len(data), "peak_mb": _peak_mb()}
+
+
+CHILDREN = {"build": child_build, "queries": child_queries, "export": child_export}
+
+
+def run_child(step: str, *args, timeout: float = 3600) -> dict | None:
+    """Run one step in a fresh interpreter; its JSON result, or None when it failed or timed out."""
+    command = [sys.executable, __file__, "--child", step, json.dumps(args)]
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        print(f"  {step} {args}: timed out after {timeout:.0f} s", file=sys.stderr)
+        return None
+    if done.returncode:
+        print(f"  {step} {args} failed:\n{done.stderr[-2000:]}", file=sys.stderr)
+        return None
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+# -- the report ----------------------------------------------------------------------------------
+
+class Table:
+    """Rows of: section, measure, size, candidate, baseline, ratio (baseline / candidate)."""
+
+    def __init__(self):
+        self.rows = []
+
+    def add(self, section, measure, size, candidate, baseline, unit="s", cand_name="", base_name=""):
+        """One row; values are numbers (None: not measured)."""
+        def fmt(v):
+            if v is None:
+                return "–"
+            if unit == "ms":
+                return f"{v * 1000:.2f} ms" if v < 1 else f"{v:.2f} s"
+            if unit == "MB":
+                return f"{v:,.0f} MB"
+            return f"{v:.2f} s"
+        ratio = f"{baseline / candidate:.1f}×" if candidate and baseline else "–"
+        label = f"{cand_name} {fmt(candidate)}".strip()
+        base = f"{base_name} {fmt(baseline)}".strip() if baseline is not None else "–"
+        self.rows.append((section, measure, size, label, base, ratio))
+        print(f"| {' | '.join(map(str, self.rows[-1]))} |", file=sys.stderr)
+
+    def markdown(self) -> str:
+        """The table as Markdown."""
+        lines = ["| section | measure | fact triples | candidate | baseline | ratio |",
+                 "|---|---|---:|---|---|---:|"]
+        lines += [f"| {' | '.join(map(str, row))} |" for row in self.rows]
+        return "\n".join(lines)
+
+
+def bench_size(n: int, args, table: Table, work: Path) -> None:
+    from karabakh_kg.graph import build
+    from karabakh_kg.graph.generate import generate
+
+    size = f"{n:,}"
+    facts = work / f"generated-{n}.nt"
+    if not facts.is_file():
+        generate(facts, n, seed=0)
+    print(f"== {size} triples", file=sys.stderr)
+    fast = run_child("build", str(facts), "fast", "fast", "rdflib")
+    slow = run_child("build", str(facts), "owlrl", "pyshacl", "rdflib",
+                     timeout=args.baseline_timeout) if n <= args.baseline_max else None
+    for stage in ("parse", "reason", "validate"):
+        table.add("build", stage, size, fast and fast[stage], slow and slow[stage],
+                  cand_name="fast" if stage != "parse" else "", base_name=
+                  {"parse": "", "reason": "owlrl", "validate": "pyshacl+rdflib"}[stage])
+    table.add("build", "peak memory (parse+reason+validate)", size, fast and fast["peak_mb"],
+              slow and slow["peak_mb"], unit="MB")
+    # the build whose N-Quads the engines and exports read
+    out = work / f"build-{n}"
+    if not (out / build.DATASET_FILE).is_file():
+        build.build(out, build.Inputs.with_facts([str(facts)]))
+    nquads = str(out / build.DATASET_FILE)
+    ox = run_child("queries", nquads, "oxigraph", args.samples, args.budget)
+    rd = run_child("queries", nquads, "rdflib", args.samples, args.budget)
+    table.add("engine", "load N-Quads", size, ox and ox["load"], rd and rd["load"],
+              cand_name="oxigraph", base_name="rdflib")
+    table.add("engine", "peak memory (load + all queries)", size, ox and ox["peak_mb"], rd and rd["peak_mb"],
+              unit="MB", cand_name="oxigraph", base_name="rdflib")
+    if ox and rd:
+        for name in ox["queries"]:
+            a, b = ox["queries"][name], rd["queries"].get(name)
+            if b is None:
+                continue
+            table.add("query p50", name, size, a["p50"], b["p50"], unit="ms")
+            table.add("query p99", name, size, a["p99"], b["p99"], unit="ms")
+    if n <= args.export_max:
+        for format_name in EXPORT_FORMATS:
+            ours = run_child("export", nquads, format_name, False, timeout=args.baseline_timeout)
+            theirs = run_child("export", nquads, format_name, True, timeout=args.baseline_timeout)
+            table.add("export", format_name, size, ours and ours["seconds"], theirs and theirs["seconds"],
+                      cand_name="deterministic", base_name="rdflib serialize")
+
+
+def main() -> None:
+    if len(sys.argv) > 2 and sys.argv[1] == "--child":
+        result = CHILDREN[sys.argv[2]](*json.loads(sys.argv[3]))
+        print(json.dumps(result))
+        return
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", default="10000,100000,1000000", help="generated fact triples, comma-separated")
+    parser.add_argument("--samples", type=int, default=20, help="runs per query and engine (after a warm-up)")
+    parser.add_argument("--budget", type=float, default=10.0, help="seconds of sampling per query at most")
+    parser.add_argument("--baseline-max", type=int, default=100_000,
+                        help="largest size at which owlrl + pyshacl run (they take many minutes above)")
+    parser.add_argument("--baseline-timeout", type=float, default=1800.0, help="seconds per baseline step")
+    parser.add_argument("--export-max", type=int, default=100_000, help="largest size for the export timings")
+    parser.add_argument("--work", type=Path, default=None, help="keep generated files and builds here")
+    parser.add_argument("--http", action="store_true", help="also run bench/bench_server.py (HTTP)")
+    args = parser.parse_args()
+    work = args.work or Path(tempfile.mkdtemp(prefix="kkg-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    table = Table()
+    started = time.time()
+    for n in [int(x) for x in args.sizes.split(",") if x]:
+        bench_size(n, args, table, work)
+    load = os.getloadavg()
+    print(f"\nMachine: {platform.platform()}, Python {platform.python_version()}, {os.cpu_count()} CPUs, "
+          f"load average at the end {load[0]:.2f}/{load[1]:.2f}/{load[2]:.2f}; "
+          f"{(time.time() - started) / 60:.0f} min.\n")
+    print(f"Command: python bench/bench_build.py {' '.join(sys.argv[1:])}\n")
+    print(table.markdown())
+    if args.http:
+        subprocess.run([sys.executable, str(HERE / "bench_server.py"), "--work", str(work / "http")], check=False)
+
+
+if __name__ == "__main__":
+    main()
