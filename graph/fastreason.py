@@ -23,6 +23,7 @@ handed to owlrl instead, so the answer (and the error) is always owlrl's.
 
 from __future__ import annotations
 
+import gc
 from collections import defaultdict
 from typing import Iterable
 
@@ -397,10 +398,15 @@ def fast_closure(triples: Iterable[Triple], fallback) -> set:
     from .reason import is_trivial
 
     asserted = triples if isinstance(triples, set) else set(triples)
+    enabled = gc.isenabled()
+    gc.disable()  # millions of new tuples and sets, no cycles: full collections would dominate
     try:
         derived = _closure(asserted)
     except (Unsupported, ValueError):
         graph = Graph()
         graph.addN((s, p, o, graph) for s, p, o in asserted)
         return set(fallback(graph))
+    finally:
+        if enabled:
+            gc.enable()
     return {t for t in derived if t not in asserted and not is_trivial(t)}

@@ -35,6 +35,27 @@ _DESCRIPTIVE = {RDF.type, SH.name, SH.description, SH.message, SH.path, SH.targe
                 SH.targetSubjectsOf, RDFS.label, RDFS.comment, SH.order, SH.group}
 
 
+# The same IRIs as plain module constants: rdflib's Namespace attribute lookup is slow in the hot loop.
+_CLASS = SH["class"]
+_DATATYPE = SH.datatype
+_NODEKIND = SH.nodeKind
+_IRI = SH.IRI
+_MINLENGTH = SH.minLength
+_MININCLUSIVE = SH.minInclusive
+_LANGUAGEIN = SH.languageIn
+_UNIQUELANG = SH.uniqueLang
+_HASVALUE = SH.hasValue
+_MINCOUNT = SH.minCount
+_MAXCOUNT = SH.maxCount
+_OR = SH["or"]
+_NODE = SH.node
+_QSHAPE = SH.qualifiedValueShape
+_QMIN = SH.qualifiedMinCount
+_QMAX = SH.qualifiedMaxCount
+_LTE = SH.lessThanOrEquals
+_TYPE = RDF.type
+
+
 class Unsupported(Exception):
     """The shapes use SHACL this module does not compile; pyshacl must validate."""
 
@@ -185,7 +206,11 @@ class CompiledShapes:
         return results
 
     def _run(self, shape: Shape, focus, data: Data) -> tuple[bool, list]:
-        """(conforms, results) of ``shape`` on one focus node, memoised: shapes never depend on context."""
+        """(conforms, results) of ``shape`` on one focus node. Node shapes are memoised (they are the
+        nested ones, met again for every claim pointing at the same concept; a verdict never depends
+        on where the shape is used); property shapes are evaluated once per focus anyway."""
+        if shape.path is not None:
+            return self._evaluate(shape, focus, data)
         key = (shape.node, focus)
         found = self._memo.get(key)
         if found is None:
@@ -203,39 +228,45 @@ class CompiledShapes:
             results.append(Result(f, shape.node, shape.path, shape.message, value))
 
         params = shape.params
-        for c in params.get(SH["class"], []):
+        if not params:
+            for prop in shape.properties:
+                conforms, nested = self._run(prop, f, data)
+                ok = ok and conforms
+                results.extend(nested)
+            return ok, results
+        for c in params.get(_CLASS, []):
             for v in values:
-                if isinstance(v, Literal) or not any(c in data.superclasses(t) for t in data.objects(v, RDF.type)):
+                if isinstance(v, Literal) or not any(c in data.superclasses(t) for t in data.objects(v, _TYPE)):
                     fail(v)
-        if SH.datatype in params:
-            rule = params[SH.datatype][0]
+        if _DATATYPE in params:
+            rule = params[_DATATYPE][0]
             for v in values:
                 if not _datatype_matches(v, rule):
                     fail(v)
-        if SH.nodeKind in params:
-            if params[SH.nodeKind][0] != SH.IRI:
+        if _NODEKIND in params:
+            if params[_NODEKIND][0] != _IRI:
                 raise Unsupported("sh:nodeKind other than sh:IRI")
             for v in values:
                 if not isinstance(v, URIRef):
                     fail(v)
-        if SH.minLength in params:
-            minimum = params[SH.minLength][0].value
+        if _MINLENGTH in params:
+            minimum = params[_MINLENGTH][0].value
             for v in values:
                 if minimum != 0 and (isinstance(v, BNode) or len(_string(v)) < minimum):
                     fail(v)
-        if SH.minInclusive in params:
-            bound = params[SH.minInclusive][0]
+        if _MININCLUSIVE in params:
+            bound = params[_MININCLUSIVE][0]
             for v in values:
                 if not _at_least(v, bound):
                     fail(v)
-        if SH.languageIn in params:
-            wanted = params[SH.languageIn]
+        if _LANGUAGEIN in params:
+            wanted = params[_LANGUAGEIN]
             for v in values:
                 lang = v.language if isinstance(v, Literal) else None
                 if not (lang and ("*" in wanted or lang.lower() in wanted
                                   or lang.split("-")[0].lower() in wanted)):
                     fail(v)
-        if SH.uniqueLang in params and params[SH.uniqueLang][0].value is True:
+        if _UNIQUELANG in params and params[_UNIQUELANG][0].value is True:
             seen, duplicates = set(), set()
             for v in values:
                 if isinstance(v, Literal) and v.language:
@@ -243,34 +274,34 @@ class CompiledShapes:
                     (duplicates if low in seen else seen).add(low)
             for _ in duplicates:
                 fail()
-        if SH.hasValue in params:
-            if params[SH.hasValue][0] not in values:
+        if _HASVALUE in params:
+            if params[_HASVALUE][0] not in values:
                 fail()
-        if SH.minCount in params and len(values) < params[SH.minCount][0].value:
+        if _MINCOUNT in params and len(values) < params[_MINCOUNT][0].value:
             fail()
-        if SH.maxCount in params and len(values) > params[SH.maxCount][0].value:
+        if _MAXCOUNT in params and len(values) > params[_MAXCOUNT][0].value:
             fail()
-        for members in params.get(SH["or"], []):
+        for members in params.get(_OR, []):
             for v in values:
                 if not any(self._run(self.shapes[m], v, data)[0] for m in members):
                     fail(v)
-        for node in params.get(SH.node, []):
+        for node in params.get(_NODE, []):
             for v in values:
                 conforms, nested = self._run(self.shapes[node], v, data)
                 if not conforms or nested:
                     fail(v)
                     results.extend(nested)   # pyshacl puts them in the report as sh:detail results
-        if SH.qualifiedValueShape in params:
-            qshape = self.shapes[params[SH.qualifiedValueShape][0]]
-            low = params.get(SH.qualifiedMinCount, [None])[0]
+        if _QSHAPE in params:
+            qshape = self.shapes[params[_QSHAPE][0]]
+            low = params.get(_QMIN, [None])[0]
             if values or (low is not None and low.value >= 1):
                 count = sum(1 for v in values if self._run(qshape, v, data)[0])
-                high = params.get(SH.qualifiedMaxCount, [None])[0]
+                high = params.get(_QMAX, [None])[0]
                 if high is not None and count > high.value:
                     fail()
                 if low is not None and count < low.value:
                     fail()
-        for other in params.get(SH.lessThanOrEquals, []):
+        for other in params.get(_LTE, []):
             compare = data.objects(f, other)
             for v in values:
                 for w in compare:
