@@ -6,7 +6,8 @@ Exports are computed once per graph and format (the dataset never changes while 
 
 from __future__ import annotations
 
-from flask import Blueprint, request
+from flask import Blueprint
+from rdflib import Graph
 from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
 
 from ..graph import export, formats
@@ -53,11 +54,11 @@ def _export(graph: str | None, kind: str, extension: str | None = None):
 
     def render() -> bytes:
         if graph == "default":
-            union = export.select_graph(endpoint.dataset, None)
-            named = union.__class__(identifier=DATASET_DEFAULT_GRAPH_ID)
-            for triple in union:
-                named.add(triple)
-            return export.serialize_graph(named, fmt.name)
+            # the union, named as the default graph so that quad formats write it as such
+            default_graph = Graph(identifier=DATASET_DEFAULT_GRAPH_ID)
+            for triple in export.select_graph(endpoint.dataset, None):
+                default_graph.add(triple)
+            return export.serialize_graph(default_graph, fmt.name)
         return export.serialize(endpoint.dataset, fmt.name, graph)
 
     data = endpoint.memo.get(("export", graph, fmt.name), render)
