@@ -25,6 +25,7 @@ import json
 import os
 import platform
 import resource
+import signal
 import statistics
 import subprocess
 import sys
@@ -40,7 +41,9 @@ EXPORT_FORMATS = ("nquads", "ntriples", "turtle", "trig", "jsonld", "xml")
 # -- child steps (run as `python bench_build.py --child STEP ARGS...`) ----------------------------
 
 def _peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    """Peak resident memory of this process or of any child it waited for (forked query timers)."""
+    return max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+               resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024
 
 
 def child_build(facts: str, reasoner: str, validator: str, engine: str) -> dict:
@@ -76,18 +79,16 @@ def _queries() -> list[tuple[str, str, dict]]:
     return out + [(f"corpus:{name}", text, bindings) for name, text, bindings in CORPUS]
 
 
-def child_queries(nquads: str, engine: str, samples: int, budget: float) -> dict:
-    """Load the build into one engine, then time every query: load seconds, peak MB, p50/p99 per query."""
-    from karabakh_kg.graph import engine as engine_mod, query as query_mod
-
-    started = time.perf_counter()
-    dataset = engine_mod.new_dataset(engine)
-    engine_mod.load_nquads(dataset, nquads)
-    out = {"load": time.perf_counter() - started, "queries": {}}
-    for name, text, bindings in _queries():
+def _time_in_fork(dataset, query_mod, text: str, bindings: dict, samples: int, budget: float) -> dict:
+    """p50/p99 of one query, timed in a forked copy of this process (the loaded data is shared
+    copy-on-write), so that a run past ``3 * budget`` is stopped whatever engine is evaluating it."""
+    limit = budget * 3
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: time the query, report, exit without cleanup
+        os.close(read)
         parsed = query_mod.parse_query(text)
-        times = []
-        began = time.monotonic()
+        times, began = [], time.monotonic()
         for _ in range(samples + 1):
             t0 = time.perf_counter()
             result = query_mod.run_query(dataset, parsed, bindings)
@@ -96,13 +97,46 @@ def child_queries(nquads: str, engine: str, samples: int, budget: float) -> dict
             elif result.type == "SELECT":
                 list(result)
             times.append(time.perf_counter() - t0)
+            os.write(write, (json.dumps(times[-1]) + "\n").encode())
             if time.monotonic() - began > budget:
                 break
-        times = times[1:] or times  # the first run warms caches up
-        ordered = sorted(times)
-        out["queries"][name] = {"p50": statistics.median(times),
-                                "p99": ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))],
-                                "n": len(times)}
+        os._exit(0)
+    os.close(write)
+    deadline = time.monotonic() + limit + budget
+    done = False
+    while time.monotonic() < deadline:
+        finished, _ = os.waitpid(pid, os.WNOHANG)
+        if finished:
+            done = True
+            break
+        time.sleep(0.01)
+    if not done:
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+    with os.fdopen(read) as pipe:
+        times = [float(line) for line in pipe.read().split()]
+    times = times[1:] or times  # the first run warms caches up (a slow query runs once)
+    if not done and not times:
+        return {"p50": None, "p99": None, "n": 0, "over": limit}
+    ordered = sorted(times)
+    return {"p50": statistics.median(times), "p99": ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))],
+            "n": len(times)}
+
+
+def child_queries(nquads: str, engine: str, samples: int, budget: float) -> dict:
+    """Load the build into one engine, then time every query: load seconds, peak MB, p50/p99 per query."""
+    from karabakh_kg.graph import engine as engine_mod, query as query_mod
+
+    started = time.perf_counter()
+    dataset = engine_mod.new_dataset(engine)
+    engine_mod.load_nquads(dataset, nquads)
+    out = {"load": time.perf_counter() - started, "queries": {}}
+    cap = float(os.environ.get("KKG_BENCH_QUERY_CAP", "900"))  # seconds for all queries of one engine
+    for name, text, bindings in _queries():
+        if time.perf_counter() - started > cap:
+            out["queries"][name] = {"p50": None, "p99": None, "n": 0}  # not reached within the cap
+            continue
+        out["queries"][name] = _time_in_fork(dataset, query_mod, text, bindings, samples, budget)
     out["peak_mb"] = _peak_mb()
     return out
 
@@ -165,8 +199,12 @@ class Table:
                 return f"{v:,.0f} MB"
             return f"{v:.2f} s"
         ratio = f"{baseline / candidate:.1f}×" if candidate and baseline else "–"
-        label = f"{cand_name} {fmt(candidate)}".strip()
-        base = f"{base_name} {fmt(baseline)}".strip() if baseline is not None else "–"
+        label = f"{cand_name} {fmt(candidate)}".strip() if candidate is not None or not cand_name.startswith(">") \
+            else cand_name
+        if baseline is not None:
+            base = f"{base_name} {fmt(baseline)}".strip()
+        else:
+            base = base_name if base_name.startswith(">") else "–"
         self.rows.append((section, measure, size, label, base, ratio))
         print(f"| {' | '.join(map(str, self.rows[-1]))} |", file=sys.stderr)
 
@@ -187,34 +225,43 @@ def bench_size(n: int, args, table: Table, work: Path) -> None:
     if not facts.is_file():
         generate(facts, n, seed=0)
     print(f"== {size} triples", file=sys.stderr)
-    fast = run_child("build", str(facts), "fast", "fast", "rdflib")
-    slow = run_child("build", str(facts), "owlrl", "pyshacl", "rdflib",
-                     timeout=args.baseline_timeout) if n <= args.baseline_max else None
-    for stage in ("parse", "reason", "validate"):
+    if "build" not in args.steps:
+        fast = slow = None
+    else:
+        fast = run_child("build", str(facts), "fast", "fast", "rdflib")
+        slow = run_child("build", str(facts), "owlrl", "pyshacl", "rdflib",
+                         timeout=args.baseline_timeout) if n <= args.baseline_max else None
+    for stage in ("parse", "reason", "validate") if "build" in args.steps else ():
         table.add("build", stage, size, fast and fast[stage], slow and slow[stage],
                   cand_name="fast" if stage != "parse" else "", base_name=
                   {"parse": "", "reason": "owlrl", "validate": "pyshacl+rdflib"}[stage])
-    table.add("build", "peak memory (parse+reason+validate)", size, fast and fast["peak_mb"],
-              slow and slow["peak_mb"], unit="MB")
+    if "build" in args.steps:
+        table.add("build", "peak memory (parse+reason+validate)", size, fast and fast["peak_mb"],
+                  slow and slow["peak_mb"], unit="MB")
     # the build whose N-Quads the engines and exports read
     out = work / f"build-{n}"
     if not (out / build.DATASET_FILE).is_file():
         build.build(out, build.Inputs.with_facts([str(facts)]))
     nquads = str(out / build.DATASET_FILE)
-    ox = run_child("queries", nquads, "oxigraph", args.samples, args.budget)
-    rd = run_child("queries", nquads, "rdflib", args.samples, args.budget)
-    table.add("engine", "load N-Quads", size, ox and ox["load"], rd and rd["load"],
-              cand_name="oxigraph", base_name="rdflib")
-    table.add("engine", "peak memory (load + all queries)", size, ox and ox["peak_mb"], rd and rd["peak_mb"],
-              unit="MB", cand_name="oxigraph", base_name="rdflib")
-    if ox and rd:
-        for name in ox["queries"]:
-            a, b = ox["queries"][name], rd["queries"].get(name)
-            if b is None:
-                continue
-            table.add("query p50", name, size, a["p50"], b["p50"], unit="ms")
-            table.add("query p99", name, size, a["p99"], b["p99"], unit="ms")
-    if n <= args.export_max:
+    if "engines" not in args.steps:
+        ox = rd = None
+        names = []
+    else:
+        ox = run_child("queries", nquads, "oxigraph", args.samples, args.budget)
+        rd = run_child("queries", nquads, "rdflib", args.samples, args.budget)
+        table.add("engine", "load N-Quads", size, ox and ox["load"], rd and rd["load"],
+                  cand_name="oxigraph", base_name="rdflib")
+        table.add("engine", "peak memory (load + all queries)", size, ox and ox["peak_mb"], rd and rd["peak_mb"],
+                  unit="MB", cand_name="oxigraph", base_name="rdflib")
+        names = list((ox or rd or {"queries": {}})["queries"])
+    for name in names:
+        a = (ox or {"queries": {}})["queries"].get(name, {})
+        b = (rd or {"queries": {}})["queries"].get(name, {})
+        table.add("query p50", name, size, a.get("p50"), b.get("p50"), unit="ms",
+                  cand_name=f"> {a['over']:.0f} s (stopped)" if a.get("over") else "",
+                  base_name=f"> {b['over']:.0f} s (stopped)" if b.get("over") else "")
+        table.add("query p99", name, size, a.get("p99"), b.get("p99"), unit="ms")
+    if n <= args.export_max and "exports" in args.steps:
         for format_name in EXPORT_FORMATS:
             ours = run_child("export", nquads, format_name, False, timeout=args.baseline_timeout)
             theirs = run_child("export", nquads, format_name, True, timeout=args.baseline_timeout)
@@ -237,7 +284,12 @@ def main() -> None:
     parser.add_argument("--export-max", type=int, default=100_000, help="largest size for the export timings")
     parser.add_argument("--work", type=Path, default=None, help="keep generated files and builds here")
     parser.add_argument("--http", action="store_true", help="also run bench/bench_server.py (HTTP)")
+    parser.add_argument("--steps", default="build,engines,exports",
+                        help="which measurements: build, engines, exports (comma-separated)")
+    parser.add_argument("--query-cap", type=float, default=900.0,
+                        help="seconds all queries of one engine may take; later queries show as not measured")
     args = parser.parse_args()
+    os.environ["KKG_BENCH_QUERY_CAP"] = str(args.query_cap)
     work = args.work or Path(tempfile.mkdtemp(prefix="kkg-bench-"))
     work.mkdir(parents=True, exist_ok=True)
     table = Table()
