@@ -13,6 +13,8 @@ import logging
 import re
 import traceback
 from collections import OrderedDict
+from http.client import HTTPException
+from urllib.error import HTTPError, URLError
 from dataclasses import dataclass, field
 
 from pyparsing import ParseBaseException
@@ -124,6 +126,8 @@ def _execute(dataset, job: Job, config: Config) -> dict:
                        where=Location(job.source)) from None
     except ParseBaseException as exc:  # e.g. a malformed literal met during evaluation
         raise KkgError(f"query error: {exc.msg}", code="query-error", where=Location(job.source)) from None
+    except REMOTE_FAILURES as exc:
+        raise _service_failure(parsed, exc) from None
     finally:
         parsed.algebra["datasetClause"] = own_clause  # the cached query keeps its own FROM clauses
     data = query_mod.serialize_result(capped, format_name)
@@ -131,6 +135,28 @@ def _execute(dataset, job: Job, config: Config) -> dict:
         data = note_truncation(data, format_name, job.max_rows)
     return {"ok": True, "data": data, "format": format_name, "type": result.type, "rows": rows,
             "truncated": job.max_rows if truncated else None}
+
+
+# What an allow-listed SERVICE endpoint that is down, refuses, or answers nonsense makes rdflib raise.
+REMOTE_FAILURES = (URLError, HTTPException, ConnectionError, TimeoutError, json.JSONDecodeError, KeyError)
+
+
+def _service_failure(parsed, exc: Exception) -> Exception:
+    """A 502 KkgError naming the SERVICE endpoints when the query has any; otherwise ``exc`` itself
+    (then it is an engine failure, not a remote one)."""
+    endpoints = sorted({str(t) for t in safety.service_endpoints(parsed) if isinstance(t, URIRef)})
+    if not endpoints:
+        return exc
+    if isinstance(exc, HTTPError):
+        reason = f"it answered HTTP {exc.code}"
+    elif isinstance(exc, URLError):
+        reason = f"it could not be reached ({exc.reason})"
+    elif isinstance(exc, (json.JSONDecodeError, KeyError)):
+        reason = "its answer was not SPARQL JSON results"
+    else:
+        reason = f"it could not be reached ({exc or type(exc).__name__})"
+    named = ", ".join(f"<{e}>" for e in endpoints)
+    return KkgError(f"the federated query failed: SERVICE {named}: {reason}", code="service-failed", status=502)
 
 
 def _capped(result: Result, max_rows: int, text: str) -> tuple[Result, int, bool]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 import threading
@@ -332,3 +333,15 @@ def test_the_rules_hold_on_the_oxigraph_engine(listener, marker):
         assert test.get("/sparql", query_string={"query": "ASK { ?s ?p ?o }"}).status_code == 200
     time.sleep(0.05)
     assert listener.connections == [] and not watch.opened
+
+
+def test_allow_listed_service_that_is_down_is_a_502_naming_it():
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        down = f"http://127.0.0.1:{probe.getsockname()[1]}/sparql"
+    with app_for(tricky_dataset(), federation_allow_list=down, query_workers=1) as app:
+        response = app.test_client().get("/sparql", headers={"Accept": "application/json"}, query_string={
+            "query": f"SELECT * WHERE {{ SERVICE <{down}> {{ ?s ?p ?o }} }}"})
+        assert response.status_code == 502
+        problem = json.loads(response.get_data())
+        assert problem["error"] == "service-failed" and down in problem["message"]
