@@ -6,50 +6,16 @@ with a non-zero exit status; never a traceback.
 
 from __future__ import annotations
 
-import functools
 import sys
 
 import click
 
 from ..graph import build as build_mod
-from ..graph import engine as engine_mod
-from ..graph import fastvalidate
 from ..graph import export as export_mod
 from ..graph import formats, query as query_mod, settings as settings_mod, sources, stored_queries, validate
 from ..graph.errors import KkgError
 from . import safety
-
-
-def setting_options(*names: str):
-    """Add the named settings as command-line options (help text and defaults from the settings table)."""
-    def decorate(func):
-        for name in reversed(names):
-            setting = next(s for s in settings_mod.SETTINGS if s.name == name)
-            func = click.option(setting.flag, name, default=None,
-                                help=f"{setting.help} [env {setting.env_var}; default {setting.default!r}]")(func)
-        return func
-    return decorate
-
-
-def resolved(values: dict) -> settings_mod.Settings:
-    """Settings from the command's options, the environment and the defaults (the engine is fixed for
-    the process here, so every dataset the command makes uses it)."""
-    settings = settings_mod.resolve({k: v for k, v in values.items() if k in {s.name for s in settings_mod.SETTINGS}})
-    engine_mod.use(settings.engine)
-    fastvalidate.use(settings.validator)
-    return settings
-
-
-def reports_errors(func):
-    """Print KkgErrors as ``error: where: message`` and exit 1, instead of a traceback."""
-    @functools.wraps(func)
-    def wrapper(*args, **kwargs):
-        try:
-            return func(*args, **kwargs)
-        except KkgError as exc:
-            click.echo(f"error: {exc}", err=True)
-            sys.exit(1)
-    return wrapper
+from .command_support import load_build, reports_errors, resolved, setting_options
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -69,13 +35,6 @@ def _echo_summary(build: build_mod.Build, out_dir) -> None:
     timings = manifest.get("timings", {})
     if timings:
         click.echo("  " + ", ".join(f"{stage} {seconds:.2f}s" for stage, seconds in timings.items()))
-
-
-def _load(settings) -> build_mod.Build:
-    fresh = build_mod.is_fresh(settings.build_dir, settings.reasoner)
-    if not fresh:
-        click.echo(f"building into {settings.build_dir} (no build there, or its inputs changed)", err=True)
-    return build_mod.load(settings.build_dir, settings.reasoner)
 
 
 @main.command()
@@ -110,8 +69,8 @@ def export(format_name, graph, output, **options):
     settings = resolved(options)
     if format_name in EXPORT_FORMAT_NAMES:
         from .links_command import export_wikidata  # Wikibase RDF, QuickStatements
-        return export_wikidata(_load(settings).dataset, format_name, graph, output)
-    data = export_mod.serialize(_load(settings).dataset, format_name, graph)
+        return export_wikidata(load_build(settings).dataset, format_name, graph, output)
+    data = export_mod.serialize(load_build(settings).dataset, format_name, graph)
     _write(data, output)
 
 
@@ -159,7 +118,7 @@ def query(query, params, format_name, output, **options):
     source = stored.source if stored else query
     parsed = query_mod.parse_query(stored.text if stored else text, source=source)
     safety.refuse_unlisted_services(parsed, settings.federation_allow_list, source)
-    result = query_mod.run_query(_load(settings).dataset, parsed, bindings)
+    result = query_mod.run_query(load_build(settings).dataset, parsed, bindings)
     if format_name == "table" and result.type in ("CONSTRUCT", "DESCRIBE"):
         format_name = "turtle"
     _write(query_mod.serialize_result(result, format_name), output)

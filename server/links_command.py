@@ -9,7 +9,7 @@ import click
 from ..graph import build as build_mod
 from ..graph import wikidata, wikidata_check, wikidata_entities
 from ..graph.errors import KkgError
-from .cli import _load, reports_errors, resolved, setting_options
+from .command_support import load_build, reports_errors, resolved, setting_options
 
 
 @click.group("links")
@@ -22,7 +22,7 @@ def links():
 @reports_errors
 def list_links(**options):
     """List every link (entity, QID, confidence) and every actor, event and place left unlinked."""
-    graph = build_mod.union_graph(_load(resolved(options)).dataset)
+    graph = build_mod.union_graph(load_build(resolved(options)).dataset)
     found = wikidata.links(graph)
     click.echo(f"linked ({len(found)}):")
     for link in found:
@@ -52,7 +52,7 @@ def check(live, docs, base_url, timeout, **options):
         raise KkgError("--live and --docs exclude each other: check live, or against recorded documents",
                        code="bad-option")
     source = wikidata_entities.LiveDocuments(base_url, timeout) if live else wikidata_entities.RecordedDocuments(docs)
-    graph = build_mod.union_graph(_load(resolved(options)).dataset)
+    graph = build_mod.union_graph(load_build(resolved(options)).dataset)
     checked, mismatches = wikidata_check.check_links(graph, source)
     click.echo(f"checked {checked} links against {source.describe()}")
     for mismatch in mismatches:
