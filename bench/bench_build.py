@@ -191,6 +191,7 @@ class Table:
     def add(self, section, measure, size, candidate, baseline, unit="s", cand_name="", base_name=""):
         """One row; values are numbers (None: not measured)."""
         def fmt(v):
+            """A number in the row's unit, or an en dash when not measured."""
             if v is None:
                 return "–"
             if unit == "ms":
@@ -217,6 +218,7 @@ class Table:
 
 
 def bench_size(n: int, args, table: Table, work: Path) -> None:
+    """Generate ``n`` fact triples (once), then add the build, engine and export rows for that size."""
     from karabakh_kg.graph import build
     from karabakh_kg.graph.generate import generate
 
@@ -270,6 +272,7 @@ def bench_size(n: int, args, table: Table, work: Path) -> None:
 
 
 def main() -> None:
+    """Run the requested sizes and print the table (or, with --child, one step as JSON)."""
     if len(sys.argv) > 2 and sys.argv[1] == "--child":
         result = CHILDREN[sys.argv[2]](*json.loads(sys.argv[3]))
         print(json.dumps(result))

@@ -223,6 +223,7 @@ class CompiledShapes:
         ok = True
 
         def fail(value=None):
+            """Record one result of this shape on ``f`` (with the value node, when there is one)."""
             nonlocal ok
             ok = False
             results.append(Result(f, shape.node, shape.path, shape.message, value))
