@@ -32,32 +32,11 @@ from rdflib.namespace import XSD
 from rdflib.query import Result
 
 from .errors import KkgError
+from .settings import ProcessChoice
 
 ENGINES = ("rdflib", "oxigraph")
-_chosen: str | None = None
-
-
-def use(name: str) -> str:
-    """Fix the engine for this process (``rdflib`` or ``oxigraph``); a KkgError names the choices."""
-    global _chosen
-    _chosen = check(name)
-    return _chosen
-
-
-def check(name: str) -> str:
-    """The engine name, validated (a KkgError for an unknown one)."""
-    if name not in ENGINES:
-        raise KkgError(f"unknown engine {name!r}; choose one of: {', '.join(ENGINES)}", code="bad-setting")
-    return name
-
-
-def current() -> str:
-    """The engine in use: the one fixed by :func:`use`, else the ``engine`` setting (flag, env, default)."""
-    if _chosen is not None:
-        return _chosen
-    from . import settings
-
-    return check(settings.resolve().engine)
+_choice = ProcessChoice("engine", ENGINES)
+use, check, current, reset = _choice.use, _choice.check, _choice.current, _choice.reset
 
 
 # -- datasets -----------------------------------------------------------------------------------

@@ -21,34 +21,11 @@ from rdflib.namespace import RDFS, SH
 
 from . import fastshacl, sources, validate
 from .iris import PREFIXES, bind_prefixes
+from .settings import ProcessChoice
 
 VALIDATORS = ("fast", "pyshacl")
-_chosen: str | None = None
-
-
-def use(name: str) -> str:
-    """Fix the validator for this process (``fast`` or ``pyshacl``); a KkgError names the choices."""
-    global _chosen
-    _chosen = check(name)
-    return _chosen
-
-
-def check(name: str) -> str:
-    """The validator name, validated."""
-    from .errors import KkgError
-
-    if name not in VALIDATORS:
-        raise KkgError(f"unknown validator {name!r}; choose one of: {', '.join(VALIDATORS)}", code="bad-setting")
-    return name
-
-
-def current() -> str:
-    """The validator in use: fixed by :func:`use`, else the ``validator`` setting."""
-    if _chosen is not None:
-        return _chosen
-    from . import settings
-
-    return check(settings.resolve().validator)
+_choice = ProcessChoice("validator", VALIDATORS)
+use, check, current, reset = _choice.use, _choice.check, _choice.current, _choice.reset
 
 
 def _namer() -> Graph:

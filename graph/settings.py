@@ -155,3 +155,35 @@ def resolve(overrides: Mapping[str, Any] | None = None, environ: Mapping[str, st
         except (TypeError, ValueError) as exc:
             raise KkgError(f"{origin}: invalid value {raw!r} ({exc})", code="bad-setting") from None
     return Settings(values)
+
+
+class ProcessChoice:
+    """A setting fixed once for the whole process (the engine, the validator): a command fixes it
+    with :meth:`use`; until then the setting's value (flag, environment, default) applies."""
+
+    def __init__(self, setting: str, choices: tuple[str, ...]):
+        self.setting = setting
+        self.choices = choices
+        self._chosen: str | None = None
+
+    def check(self, name: str) -> str:
+        """The name, if it is one of the choices; otherwise a KkgError naming them."""
+        if name not in self.choices:
+            raise KkgError(f"unknown {self.setting} {name!r}; choose one of: {', '.join(self.choices)}",
+                           code="bad-setting")
+        return name
+
+    def use(self, name: str) -> str:
+        """Fix the choice for this process."""
+        self._chosen = self.check(name)
+        return self._chosen
+
+    def reset(self) -> None:
+        """Forget the fixed choice, so the setting applies again (for tests)."""
+        self._chosen = None
+
+    def current(self) -> str:
+        """The fixed choice, else the setting's current value."""
+        if self._chosen is not None:
+            return self._chosen
+        return self.check(resolve()[self.setting])

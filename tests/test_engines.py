@@ -251,7 +251,7 @@ def test_unknown_engine_is_refused():
 
 
 def test_engine_setting_reaches_new_datasets(monkeypatch):
-    monkeypatch.setattr(engine, "_chosen", None)
+    engine.reset()
     monkeypatch.setenv("KARABAKH_KG_ENGINE", "oxigraph")
     assert engine.engine_of(build_mod.new_dataset()) == "oxigraph"
     monkeypatch.setenv("KARABAKH_KG_ENGINE", "rdflib")
