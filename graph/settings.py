@@ -90,6 +90,9 @@ SETTINGS: tuple[Setting, ...] = (
             "Value of Access-Control-Allow-Origin; empty disables CORS."),
     Setting("federation_allow_list", [], _as_list,
             "Comma-separated SERVICE endpoint IRIs queries may call; empty refuses every SERVICE."),
+    Setting("wikidata_endpoint", "https://query.wikidata.org/sparql", str,
+            "SPARQL endpoint the federated stored queries call for Wikidata (a mirror, say); it must "
+            "also be on the federation allow-list."),
     Setting("query_memory_mb", 1024, int,
             "Memory (MiB) a query worker may allocate beyond the loaded dataset; a query needing more "
             "is stopped with a 503 (Linux only; 0 disables the cap)."),

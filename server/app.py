@@ -22,6 +22,7 @@ from rdflib import Dataset
 from ..graph import build as build_mod
 from ..graph import settings as settings_mod
 from ..graph import stored_queries as stored_mod
+from ..graph import wikidata_federation
 from . import (data_routes, http_errors, http_manners, query_routes, safety, sparql_routes,
                ui_routes)
 from .endpoint import Endpoint
@@ -54,6 +55,8 @@ def create_app(test_config: dict | None = None, build=None,
     stored = config.pop("STORED_QUERIES", None)
     if stored is None:
         stored = stored_mod.load_all()
+    if settings.wikidata_endpoint != wikidata_federation.WIKIDATA_SPARQL:
+        stored = wikidata_federation.retarget_all(stored, settings.wikidata_endpoint)
 
     app = Flask(__name__)
     app.config.update(MAX_CONTENT_LENGTH=settings.max_request_bytes, JSON_SORT_KEYS=False)

@@ -13,6 +13,7 @@ import click
 from ..graph import build as build_mod
 from ..graph import export as export_mod
 from ..graph import formats, query as query_mod, settings as settings_mod, sources, stored_queries, validate
+from ..graph import wikidata_federation
 from ..graph.errors import KkgError
 from . import safety
 from .command_support import load_build, reports_errors, resolved, setting_options
@@ -101,7 +102,7 @@ def _parse_params(pairs) -> dict[str, str]:
               help="Result format (RDF formats for CONSTRUCT and DESCRIBE).")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), default=None,
               help="Write to this file instead of standard output.")
-@setting_options("build_dir", "reasoner", "federation_allow_list")
+@setting_options("build_dir", "reasoner", "federation_allow_list", "wikidata_endpoint")
 @reports_errors
 def query(query, params, format_name, output, **options):
     """Run QUERY (a stored query's id, or a .rq file) on the last build.
@@ -111,6 +112,8 @@ def query(query, params, format_name, output, **options):
     """
     settings = resolved(options)
     stored, text = stored_queries.resolve_query_argument(query)
+    if stored is not None and settings.wikidata_endpoint != wikidata_federation.WIKIDATA_SPARQL:
+        stored = wikidata_federation.retarget_all({stored.id: stored}, settings.wikidata_endpoint)[stored.id]
     given = _parse_params(params)
     if stored is None and given:
         raise KkgError("--param is only for stored queries (files with a #+ header)", code="bad-parameter")

@@ -123,6 +123,17 @@ def test_allowed_endpoint_gives_the_labels(built, shipped, stand_in):
     assert received and all("VALUES" in q and "wikidata.org/entity/Q" in q for q in received)
 
 
+def test_the_wikidata_endpoint_setting_points_the_shipped_query_at_a_mirror(built, shipped, stand_in):
+    url, received = stand_in
+    received.clear()
+    with app_for(built, stored={shipped.id: shipped}, federation_allow_list=url, wikidata_endpoint=url,
+                 query_workers=1) as app:
+        response = app.test_client().get("/queries/wikidata-labels.json")
+        assert response.status_code == 200, response.get_data(as_text=True)
+        assert _rows(response)["armenia"]["ru"] == "Армения"
+    assert received
+
+
 def test_endpoint_not_on_the_allow_list_is_refused_naming_it(built, shipped):
     listener = Listener()
     try:
