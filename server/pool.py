@@ -179,13 +179,17 @@ class WorkerPool:
         for _ in range(self.size):
             with self._lock:
                 self._alive += 1
-            try:
-                self._idle.put(self._spawn())
-            except KkgError:
-                with self._lock:
-                    self._alive -= 1
-                raise
+            self._add_counted_worker()
         return self
+
+    def _add_counted_worker(self) -> None:
+        """Fork a worker already counted in ``_alive`` and make it idle; uncount it if the fork fails."""
+        try:
+            self._idle.put(self._spawn())
+        except KkgError:
+            with self._lock:
+                self._alive -= 1
+            raise
 
     def _spawn(self) -> _Worker:
         """Ask the spawner for a new worker; returns it once it has said its pid."""
@@ -266,10 +270,8 @@ class WorkerPool:
                 return
             self._alive += 1
         try:
-            self._idle.put(self._spawn())
+            self._add_counted_worker()
         except KkgError:
-            with self._lock:
-                self._alive -= 1
             log.warning("could not start a replacement query worker; will retry on demand")
 
     def run(self, job: worker_mod.Job, timeout: float) -> dict:
