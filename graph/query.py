@@ -182,7 +182,3 @@ def serialize_result(result: Result, format_name: str, limit: int | None = None)
         data = data.replace(b"\r", b"&#13;")
     return data
 
-
-def literal_is_valid(term: Literal) -> bool:
-    """False when a typed literal's lexical form does not fit its datatype (e.g. "abc"^^xsd:integer)."""
-    return not getattr(term, "ill_typed", False)
