@@ -6,10 +6,13 @@ canonical Turtle, a fixed JSON-LD context), so exports can be diffed and cached.
 
 from __future__ import annotations
 
+import io
 import json
 
-from rdflib import BNode, Dataset, Graph, URIRef
+from rdflib import BNode, Dataset, Graph, Literal, URIRef
+from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
 from rdflib.compare import to_canonical_graph
+from rdflib.plugins.serializers.nt import _quoteLiteral
 
 from . import formats
 from .errors import KkgError
@@ -22,14 +25,27 @@ def jsonld_context() -> dict:
 
 
 def _canonical(triples) -> list:
-    """The triples with blank nodes renamed canonically (by their content), so labels never vary between runs."""
+    """The triples, sorted, with blank nodes renamed canonically (see _canonical_terms)."""
+    return sorted(_canonical_terms(triples), key=_term_key)
+
+
+def _canonical_terms(triples) -> list:
+    """The triples with blank nodes renamed canonically (by their content), so labels never vary between runs.
+
+    Only the triples that hold a blank node are handed to the canonicaliser: a blank node's label
+    depends on those alone, and at a million triples canonicalising everything took most of a minute.
+    """
     triples = list(triples)
-    if any(isinstance(n, BNode) for t in triples for n in t):
+    with_blanks = [t for t in triples if isinstance(t[0], BNode) or isinstance(t[2], BNode)
+                   or isinstance(t[1], BNode)]
+    if with_blanks:
         source = Graph()
-        for triple in triples:
+        for triple in with_blanks:
             source.add(triple)
-        triples = list(to_canonical_graph(source))
-    return sorted(triples, key=lambda t: tuple(n.n3() for n in t))
+        triples = [t for t in triples if not (isinstance(t[0], BNode) or isinstance(t[2], BNode)
+                                              or isinstance(t[1], BNode))]
+        triples.extend(to_canonical_graph(source))
+    return triples
 
 
 def _term_key(triple) -> tuple:
@@ -78,15 +94,22 @@ def _sorted_copy(triples, target: Graph) -> Graph:
     return target
 
 
-def select_graph(dataset: Dataset, graph: str | None) -> Graph:
-    """The named graph ``graph`` (short name or IRI), or the union of all graphs when None."""
-    if graph is None:
-        return _sorted_copy(set(dataset.triples((None, None, None))), _new_graph())
+def select_graph_name(dataset: Dataset, graph: str) -> URIRef:
+    """The IRI of the non-empty named graph ``graph`` (short name or IRI); a 404 KkgError naming the
+    graphs there are when it is not in the dataset."""
     iri = resolve_graph_name(graph)
     known = {c.identifier for c in dataset.graphs() if len(c)}
     if iri not in known:
         names = ", ".join(sorted(str(k) for k in known))
         raise KkgError(f"no graph named {graph!r}; the dataset has: {names}", code="no-such-graph", status=404)
+    return iri
+
+
+def select_graph(dataset: Dataset, graph: str | None) -> Graph:
+    """The named graph ``graph`` (short name or IRI), or the union of all graphs when None."""
+    if graph is None:
+        return _sorted_copy(set(dataset.triples((None, None, None))), _new_graph())
+    iri = select_graph_name(dataset, graph)
     return _sorted_copy(dataset.graph(iri), _new_graph(iri))
 
 
@@ -102,26 +125,64 @@ def _dataset_subset(dataset: Dataset, graph: str | None) -> Dataset:
     contexts = sorted((c for c in dataset.graphs() if len(c) and isinstance(c.identifier, URIRef)),
                       key=lambda c: str(c.identifier))
     if graph is not None:
-        wanted = select_graph(dataset, graph).identifier
+        wanted = select_graph_name(dataset, graph)
         contexts = [c for c in contexts if c.identifier == wanted]
     for context in contexts:
         _sorted_copy(context, out.graph(context.identifier))
     return out
 
 
-def _sorted_lines(data: bytes) -> bytes:
-    lines = sorted({line for line in data.decode("utf-8").splitlines() if line.strip()})
-    return ("\n".join(lines) + "\n").encode("utf-8") if lines else b""
+def lines_of(graphs: dict) -> bytes:
+    """N-Quads (N-Triples for the graph named None) of graphs given as collections of triples, sorted,
+    duplicates dropped and blank nodes canonical per graph: the bytes ``serialize`` writes for the line
+    formats, made without building an rdflib store."""
+    out = io.BytesIO()
+    write_lines(graphs, out)
+    return out.getvalue()
+
+
+def write_lines(graphs: dict, stream) -> None:
+    """Write ``lines_of(graphs)`` to a binary stream, a chunk at a time (the build writes a million
+    quads this way, without holding the whole text twice)."""
+    rows = set()
+    for name, triples in graphs.items():
+        rows.update(_rows(_canonical_terms(triples), name))
+    rows = sorted(rows)
+    for start in range(0, len(rows), 65536):
+        stream.write("".join(rows[start:start + 65536]).encode("utf-8", "replace"))
+
+
+def _rows(triples, graph_name):
+    """Each triple as rdflib's N-Quads (or, for graph None, N-Triples) serializer writes it: the same
+    text as its _nq_row/_nt_row, with each distinct term written once."""
+    written: dict = {}
+    objects: dict = {}
+
+    def term(node):
+        found = written.get(node)
+        if found is None:
+            found = written[node] = node.n3()
+        return found
+
+    def obj(node):
+        found = objects.get(node)
+        if found is None:
+            found = objects[node] = _quoteLiteral(node) if isinstance(node, Literal) else node.n3()
+        return found
+
+    if graph_name is None:
+        return [f"{term(s)} {term(p)} {obj(o)} .\n" for s, p, o in triples]
+    context = "" if graph_name == DATASET_DEFAULT_GRAPH_ID else graph_name.n3()
+    return [f"{term(s)} {term(p)} {obj(o)} {context} .\n" for s, p, o in triples]
 
 
 def _encode(container: Graph, fmt: formats.Format) -> bytes:
-    """Serialise an ordered graph or dataset; line formats sorted, JSON-LD compacted with our context."""
+    """Serialise an ordered graph or dataset; JSON-LD compacted with our context."""
     if fmt.name == "jsonld":
         doc = json.loads(container.serialize(format="json-ld", context=jsonld_context(), auto_compact=True))
         return (json.dumps(_sort_jsonld_nodes(doc), indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode()
     data = container.serialize(format=fmt.rdflib_name)
-    data = data.encode("utf-8") if isinstance(data, str) else data
-    return _sorted_lines(data) if fmt.name in ("ntriples", "nquads") else data
+    return data.encode("utf-8") if isinstance(data, str) else data
 
 
 def serialize(dataset: Dataset, format_name: str, graph: str | None = None) -> bytes:
@@ -131,6 +192,15 @@ def serialize(dataset: Dataset, format_name: str, graph: str | None = None) -> b
     is named; quad formats (TriG, N-Quads, JSON-LD) keep the named graphs.
     """
     fmt = formats.by_name(format_name, formats.RDF_FORMATS)
+    if fmt.name == "nquads":
+        names = [c.identifier for c in dataset.graphs() if len(c) and isinstance(c.identifier, URIRef)]
+        if graph is not None:
+            names = [select_graph_name(dataset, graph)]
+        return lines_of({name: set(dataset.graph(name)) for name in names})
+    if fmt.name == "ntriples":
+        triples = dataset.triples((None, None, None)) if graph is None else dataset.graph(
+            select_graph_name(dataset, graph))
+        return lines_of({None: set(triples)})
     if fmt.carries == formats.QUADS:
         return _encode(_dataset_subset(dataset, graph), fmt)
     return _encode(select_graph(dataset, graph), fmt)
@@ -142,7 +212,9 @@ def serialize_graph(graph: Graph, format_name: str) -> bytes:
     In TriG and N-Quads its triples are in the default graph.
     """
     fmt = formats.by_name(format_name, formats.RDF_FORMATS)
-    if fmt.name in ("trig", "nquads"):
+    if fmt.name in ("nquads", "ntriples"):
+        return lines_of({DATASET_DEFAULT_GRAPH_ID if fmt.name == "nquads" else None: set(graph)})
+    if fmt.name == "trig":
         container = _OrderedDataset()
         bind_prefixes(container)
         _sorted_copy(graph, container.default_graph)
