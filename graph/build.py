@@ -12,11 +12,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from rdflib import Dataset, Graph
+from rdflib import Dataset, Graph, URIRef
 from rdflib.namespace import RDF
 
 from .. import __version__
-from . import engine, fastvalidate, reason, sources, validate
+from . import engine, fastparse, fastvalidate, reason, sources, validate
+from .fastvalidate import no_gc as _no_gc
 from .errors import KkgError
 from .iris import KKG, bind_prefixes, named_graph
 
@@ -56,17 +57,58 @@ class Inputs:
         return sources.fingerprint(self.all_files() + checks, __version__, reasoner)
 
 
-@dataclass
 class Build:
-    """A built dataset and what is known about it."""
+    """A built dataset and what is known about it.
 
-    dataset: Dataset
-    manifest: dict = field(default_factory=dict)
+    The dataset is read from ``dataset_file`` the first time it is asked for, so a ``build`` that is
+    only written to disk never pays for an rdflib store.
+    """
+
+    def __init__(self, dataset: Dataset | None = None, manifest: dict | None = None,
+                 dataset_file: str | Path | None = None):
+        if dataset is None and dataset_file is None:
+            raise ValueError("a Build needs a dataset or the file holding it")
+        self._dataset = dataset
+        self.dataset_file = dataset_file
+        self.manifest = manifest or {}
+
+    @property
+    def dataset(self) -> Dataset:
+        """The dataset, with its default graph the union of the named graphs."""
+        if self._dataset is None:
+            self._dataset = load_dataset_file(self.dataset_file)
+        return self._dataset
 
     @property
     def version(self) -> str:
         """A short identifier of this build's content (used for ETags)."""
         return self.manifest.get("fingerprint", "")[:16]
+
+
+@dataclass
+class Assembly:
+    """The triples of a build by named graph, as plain sets: the build's working form, a fraction of
+    an rdflib store's size and time at a million triples."""
+
+    graphs: dict = field(default_factory=dict)
+
+    def add(self, name: URIRef, triples) -> None:
+        """Add triples to the named graph."""
+        self.graphs.setdefault(name, set()).update(triples)
+
+    def union(self) -> set:
+        """Every triple, whatever its graph."""
+        if len(self.graphs) == 1:
+            return next(iter(self.graphs.values()))
+        return set().union(*self.graphs.values())
+
+    def to_dataset(self) -> Dataset:
+        """The assembly as a union-default dataset of the configured engine."""
+        dataset = new_dataset()
+        for name, triples in self.graphs.items():
+            target = dataset.graph(name)
+            target.addN((s, p, o, target) for s, p, o in triples)
+        return dataset
 
 
 def new_dataset() -> Dataset:
@@ -88,39 +130,77 @@ def union_graph(dataset: Dataset, names=None) -> Graph:
     return union
 
 
-def assemble(inputs: Inputs, reasoner: str = "fast") -> tuple[Dataset, dict]:
-    """Parse the inputs into their named graphs and close them; returns the dataset and stage timings."""
+def assemble_graphs(inputs: Inputs, reasoner: str = "fast") -> tuple[Assembly, dict]:
+    """Parse the inputs into their named graphs and close them; returns the assembly and stage timings."""
     timings = {}
     start = time.perf_counter()
-    dataset = new_dataset()
-    for graph_name, files in (("ontology", inputs.ontology), ("facts", inputs.facts), ("links", inputs.links)):
-        target = dataset.graph(named_graph(graph_name))
-        for f in files:
-            sources.parse_into(target, f)
+    assembly = Assembly()
+    with _no_gc():
+        for graph_name, files in (("ontology", inputs.ontology), ("facts", inputs.facts),
+                                  ("links", inputs.links)):
+            for f in files:
+                for name, triples in fastparse.read_graphs(f).items():
+                    assembly.add(named_graph(graph_name) if name is None else name, triples)
     timings["parse"] = time.perf_counter() - start
     start = time.perf_counter()
-    reason.close(dataset, [named_graph(n) for n in ASSERTED], named_graph("inferred"), reasoner)
+    asserted = [assembly.graphs.get(named_graph(n), set()) for n in ASSERTED]
+    inferred = reason.closure(set().union(*asserted), reasoner)
+    if inferred:
+        assembly.add(named_graph("inferred"), inferred)
     timings["reason"] = time.perf_counter() - start
-    return dataset, timings
+    return assembly, timings
 
 
-def check(dataset: Dataset, inputs: Inputs) -> list[validate.Violation]:
-    """SHACL and violation-check problems of an assembled dataset, located in the input files."""
-    index = sources.node_lines(inputs.all_files())
+def assemble(inputs: Inputs, reasoner: str = "fast") -> tuple[Dataset, dict]:
+    """Parse the inputs into their named graphs and close them; returns the dataset and stage timings."""
+    assembly, timings = assemble_graphs(inputs, reasoner)
+    return assembly.to_dataset(), timings
+
+
+def check(data: Dataset | Assembly, inputs: Inputs, nquads: Path | None = None) -> list[validate.Violation]:
+    """SHACL and violation-check problems of an assembled dataset, located in the input files.
+
+    ``nquads`` may name a file holding the same data as N-Quads (the build writes it first), for speed.
+    """
+    index = _LazyIndex(inputs)
     if fastvalidate.current() == "fast":
-        return fastvalidate.validate_triples(list({t for c in dataset.graphs() for t in c}), index)
-    return validate.validate_graph(union_graph(dataset), index)
+        triples = data.union() if isinstance(data, Assembly) else {t for c in data.graphs() for t in c}
+        in_one_graph = isinstance(data, Assembly) and len(triples) == sum(map(len, data.graphs.values()))
+        return fastvalidate.validate_triples(list(triples), index, nquads if in_one_graph else None)
+    if isinstance(data, Assembly):
+        data = data.to_dataset()
+    return validate.validate_graph(union_graph(data), index)
 
 
-def summarise(dataset: Dataset) -> dict:
+class _LazyIndex:
+    """Where each node is defined in the inputs (sources.node_lines), read only when a violation
+    needs locating: on a valid million-triple build it is never needed."""
+
+    def __init__(self, inputs: Inputs):
+        self._inputs = inputs
+        self._index: dict | None = None
+
+    def get(self, key, default=None):
+        """The location of ``key``, reading the inputs the first time."""
+        if self._index is None:
+            self._index = sources.node_lines(self._inputs.all_files())
+        return self._index.get(key, default)
+
+
+def summarise(data: Dataset | Assembly) -> dict:
     """Triples per named graph and the number of actors, events, claims and sources."""
-    graphs = {}
-    for context in sorted(dataset.graphs(), key=lambda g: str(g.identifier)):
-        if len(context):
-            graphs[str(context.identifier)] = len(context)
-    counts = {}
-    for label, cls in CORE_CLASSES.items():
-        counts[label] = len(set(dataset.subjects(RDF.type, cls)))
+    if isinstance(data, Assembly):
+        sizes = {str(name): len(triples) for name, triples in data.graphs.items()}
+        rdf_type, wanted = RDF.type, {cls: set() for cls in CORE_CLASSES.values()}
+        for triples in data.graphs.values():
+            for s, p, o in triples:
+                if p == rdf_type and o in wanted:
+                    wanted[o].add(s)
+        counts = {label: len(wanted[cls]) for label, cls in CORE_CLASSES.items()}
+    else:
+        sizes = {str(c.identifier): len(c) for c in data.graphs()}
+        counts = {label: len(set(data.subjects(RDF.type, cls))) for label, cls in CORE_CLASSES.items()}
+    graphs = {name: size for name, size in sorted(sizes.items()) if size}
     return {"graphs": graphs, "counts": counts, "triples": sum(graphs.values())}
 
 
@@ -128,12 +208,24 @@ def build(build_dir: str | Path, inputs: Inputs | None = None, reasoner: str = "
     """Assemble, reason, validate and write a build; invalid data raises a KkgError listing every violation."""
     inputs = inputs or Inputs.shipped()
     started = time.perf_counter()
-    dataset, timings = assemble(inputs, reasoner)
+    assembly, timings = assemble_graphs(inputs, reasoner)
     start = time.perf_counter()
-    violations = check(dataset, inputs)
+    from .export import write_lines  # the exporter needs the dataset helpers above
+
+    out = Path(build_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    tmp = out / (DATASET_FILE + ".tmp")
+    with _no_gc(), tmp.open("wb") as stream:
+        write_lines(assembly.graphs, stream)
+    timings["write"] = time.perf_counter() - start
+    start = time.perf_counter()
+    try:
+        violations = check(assembly, inputs, tmp)
+        validate.raise_if_invalid(violations, "the data")
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
     timings["validate"] = time.perf_counter() - start
-    validate.raise_if_invalid(violations, "the data")
-    start = time.perf_counter()
     manifest = {
         "version": __version__,
         "fingerprint": inputs.fingerprint(reasoner),
@@ -141,20 +233,13 @@ def build(build_dir: str | Path, inputs: Inputs | None = None, reasoner: str = "
         "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "inputs": [f.name for f in inputs.all_files()],
         "fact_paths": inputs.fact_paths,
-        **summarise(dataset),
+        **summarise(assembly),
     }
-    out = Path(build_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    from .export import serialize  # the exporter needs the dataset helpers above
-
-    tmp = out / (DATASET_FILE + ".tmp")
-    tmp.write_bytes(serialize(dataset, "nquads"))
     tmp.replace(out / DATASET_FILE)
-    timings["write"] = time.perf_counter() - start
     timings["total"] = time.perf_counter() - started
     manifest["timings"] = {k: round(v, 3) for k, v in timings.items()}
     (out / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
-    return Build(dataset, manifest)
+    return Build(manifest=manifest, dataset_file=out / DATASET_FILE)
 
 
 def read_manifest(build_dir: str | Path) -> dict | None:
@@ -198,5 +283,5 @@ def load(build_dir: str | Path, reasoner: str = "fast") -> Build:
     manifest = read_manifest(build_dir)
     if manifest is None or not is_fresh(build_dir, reasoner):
         return build(build_dir, _inputs_for(manifest), reasoner)
-    return Build(load_dataset_file(Path(build_dir) / DATASET_FILE), manifest)
+    return Build(manifest=manifest, dataset_file=Path(build_dir) / DATASET_FILE)
 

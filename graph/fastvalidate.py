@@ -54,20 +54,36 @@ def shacl_violations(triples: Iterable, shapes: Graph, index: dict, data: fastsh
     return sorted(out, key=lambda v: (str(v.where or ""), v.focus, v.rule, v.message))
 
 
-def check_violations(triples: Iterable, checks: list[validate.Check], index: dict) -> list[validate.Violation]:
-    """The rows of the violation checks, evaluated by Oxigraph (as validate.check_violations gives them)."""
+def _store_of(triples: Iterable, nquads):
+    """An Oxigraph store holding the triples, and whether queries must take its default graph as the
+    union of its named graphs: it is read from the N-Quads file when given (the build has just written
+    it, and parsing it is faster than converting rdflib terms)."""
     import pyoxigraph as ox
 
-    from .engine import to_ox, to_rdflib
+    from .engine import to_ox
 
     store = ox.Store()
+    if nquads is not None:
+        store.bulk_load(path=str(nquads), format=ox.RdfFormat.N_QUADS)
+        return store, True
     store.bulk_extend(ox.Quad(*(to_ox(t) for t in triple)) for triple in triples)
+    return store, False
+
+
+def check_violations(triples: Iterable, checks: list[validate.Check], index: dict,
+                     nquads=None) -> list[validate.Violation]:
+    """The rows of the violation checks, evaluated by Oxigraph (as validate.check_violations gives them);
+    ``nquads``, when given, is an N-Quads file holding the same triples, none of them in two graphs
+    (Oxigraph's union of the graphs would repeat it)."""
+    from .engine import to_rdflib
+
+    store, union = _store_of(triples, nquads)
     names = _namer()
     prefixes = {prefix: str(ns) for prefix, ns in names.namespaces()}
     prefixes.update(PREFIXES)
     out = []
     for check in checks:
-        solutions = store.query(check.query, prefixes=prefixes)
+        solutions = store.query(check.query, prefixes=prefixes, use_default_graph_as_union=union)
         variables = [v.value for v in solutions.variables]
         for row in solutions:
             fields = {name: to_rdflib(value) for name, value in zip(variables, row) if value is not None}
@@ -78,25 +94,26 @@ def check_violations(triples: Iterable, checks: list[validate.Check], index: dic
     return out
 
 
-def validate_triples(triples: list, index: dict | None = None) -> list[validate.Violation]:
+def validate_triples(triples: list, index: dict | None = None, nquads=None) -> list[validate.Violation]:
     """All SHACL and check violations of a closed graph's triples; falls back to validate.py (pyshacl)
-    when the shapes use SHACL the compiled validator does not evaluate."""
-    index = index or {}
+    when the shapes use SHACL the compiled validator does not evaluate. ``nquads`` may name an N-Quads
+    file holding the same triples, none in two graphs, for speed."""
+    index = {} if index is None else index
     shapes = validate.load_shapes()
     try:
-        with _no_gc():
+        with no_gc():
             shacl = shacl_violations(triples, shapes, index)
     except fastshacl.Unsupported:
         graph = Graph()
         bind_prefixes(graph)
         graph.addN((s, p, o, graph) for s, p, o in triples)
         return validate.validate_graph(graph, index)
-    with _no_gc():
-        return shacl + check_violations(triples, validate.load_checks(), index)
+    with no_gc():
+        return shacl + check_violations(triples, validate.load_checks(), index, nquads)
 
 
 @contextmanager
-def _no_gc():
+def no_gc():
     """Pause Python's cyclic garbage collector while millions of index entries are made: they hold no
     cycles, and full collections over a heap of that size cost more than the work itself."""
     enabled = gc.isenabled()

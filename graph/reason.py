@@ -19,6 +19,7 @@ REASONERS = ("fast", "owlrl")
 back to owlrl for OWL it does not compile; ``owlrl``: the reference rule engine."""
 
 _BUILTIN_NAMESPACES = (str(RDF), str(RDFS), str(OWL), str(XSD))
+_SAME_AS = OWL.sameAs
 
 
 def is_trivial(triple) -> bool:
@@ -26,7 +27,7 @@ def is_trivial(triple) -> bool:
     s, p, o = triple
     if isinstance(s, Literal):
         return True
-    if p == OWL.sameAs and s == o:
+    if p == _SAME_AS and s == o:
         return True
     return isinstance(s, URIRef) and str(s).startswith(_BUILTIN_NAMESPACES)
 
@@ -55,21 +56,24 @@ def owlrl_closure(asserted: Graph) -> Graph:
     return inferred
 
 
-def close(dataset: Dataset, asserted_graphs: list[URIRef], inferred_graph: URIRef,
-          reasoner: str = "owlrl") -> Graph:
-    """Reason over the union of ``asserted_graphs`` and store the new triples in ``inferred_graph``."""
+def closure(asserted: set, reasoner: str = "owlrl") -> set:
+    """The new, non-trivial OWL 2 RL consequences of the ``asserted`` triples, by the named reasoner;
+    a KkgError when they are inconsistent or the reasoner is unknown."""
     if reasoner not in REASONERS:
         raise KkgError(f"unknown reasoner {reasoner!r}; choose one of: {', '.join(REASONERS)}",
                        code="bad-setting")
     if reasoner == "fast":
         from .fastreason import fast_closure
-        inferred = fast_closure({t for name in asserted_graphs for t in dataset.graph(name)}, owlrl_closure)
-    else:
-        union = Graph()
-        for name in asserted_graphs:
-            for triple in dataset.graph(name):
-                union.add(triple)
-        inferred = owlrl_closure(union)
+        return fast_closure(asserted, owlrl_closure)
+    union = Graph()
+    union.addN((s, p, o, union) for s, p, o in asserted)
+    return set(owlrl_closure(union))
+
+
+def close(dataset: Dataset, asserted_graphs: list[URIRef], inferred_graph: URIRef,
+          reasoner: str = "owlrl") -> Graph:
+    """Reason over the union of ``asserted_graphs`` and store the new triples in ``inferred_graph``."""
+    inferred = closure({t for name in asserted_graphs for t in dataset.graph(name)}, reasoner)
     target = dataset.graph(inferred_graph)
     target.addN((s, p, o, target) for s, p, o in inferred)
     return target

@@ -108,7 +108,7 @@ def check_violations(data: Graph, checks: list[Check], index: dict) -> list[Viol
 
 def validate_graph(data: Graph, index: dict | None = None) -> list[Violation]:
     """All SHACL and check violations of a closed graph (ontology, facts, links and inferences together)."""
-    index = index or {}
+    index = {} if index is None else index
     return shacl_violations(data, load_shapes(), index) + check_violations(data, load_checks(), index)
 
 
