@@ -276,8 +276,9 @@ def _closure(triples: set) -> set:
 
     # Property assertions: x p y gives x q y (forward) and y q x (backward).
     types = defaultdict(set)
+    rdf_type = RDF.type  # namespace attribute look-ups cost more than the loop body
     for s, p, o in triples:
-        if p == RDF.type:
+        if p == rdf_type:
             types[s].add(o)
             continue
         if p in _SPECIAL:
@@ -305,7 +306,7 @@ def _closure(triples: set) -> set:
                 closed |= schema.superclasses(c)
             closed = closed_cache[key] = frozenset(closed)
         for c in closed:
-            derived.add((node, RDF.type, c))
+            derived.add((node, rdf_type, c))
     _check_datatypes(triples, types, schema)
     return derived
 

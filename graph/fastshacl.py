@@ -54,6 +54,11 @@ _QMIN = SH.qualifiedMinCount
 _QMAX = SH.qualifiedMaxCount
 _LTE = SH.lessThanOrEquals
 _TYPE = RDF.type
+_SUBCLASS = RDFS.subClassOf
+_LITERAL = RDFS.Literal
+_DATATYPE_CLASS = RDFS.Datatype
+_STRING = XSD.string
+_LANGSTRING = RDF.langString
 
 
 class Unsupported(Exception):
@@ -96,9 +101,9 @@ class Data:
         for s, p, o in triples:
             self.out[s][p].append(o)
             self.by_predicate[p].add(s)
-            if p == RDF.type:
+            if p == _TYPE:
                 self.by_type[o].add(s)
-            elif p == RDFS.subClassOf:
+            elif p == _SUBCLASS:
                 self.subclass_of[s].add(o)
                 self.superclass_of[o].add(s)
         self._closure: dict = {}
@@ -316,7 +321,7 @@ class CompiledShapes:
 
 
 def _string(v) -> str:
-    if isinstance(v, Literal) and v.value is not None and v.datatype in (None, RDF.langString, XSD.string):
+    if isinstance(v, Literal) and v.value is not None and v.datatype in (None, _LANGSTRING, _STRING):
         return str(v.value)
     return str(v)
 
@@ -337,13 +342,13 @@ def _datatype_matches(v, rule) -> bool:
         return False
     if v.datatype == rule:
         return False if getattr(v, "ill_typed", None) is True else _actual(v, rule)
-    if rule == RDFS.Literal:
+    if rule == _LITERAL:
         return True
-    if rule == RDFS.Datatype and v.datatype:
+    if rule == _DATATYPE_CLASS and v.datatype:
         return True
-    if v.datatype is None and v.language is None and rule == XSD.string:
+    if v.datatype is None and v.language is None and rule == _STRING:
         return _actual(v, rule)
-    if rule == RDF.langString and v.language:
+    if rule == _LANGSTRING and v.language:
         return _actual(v, rule)
     return False
 
