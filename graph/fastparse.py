@@ -31,7 +31,8 @@ _OXIGRAPH_FORMATS = {"ntriples": "N_TRIPLES", "nquads": "N_QUADS", "turtle": "TU
 _XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 # A language tag with a capital letter, or a datatype that could be xsd:string (by IRI or prefixed
 # name): the cases where the two parsers' terms differ.
-_DIFFERENT_TERMS = re.compile(rb'"@[A-Za-z0-9-]*[A-Z]|XMLSchema#string>|\^\^[\w-]*:string\b')
+_DIFFERENT_TERMS = re.compile(rb'"@[A-Za-z0-9-]*[A-Z]|\^\^\s*<http://www\.w3\.org/2001/XMLSchema#string>'
+                              rb'|\^\^\s*[\w-]*:string\b')
 
 
 def can_read(fmt: formats.Format) -> bool:
