@@ -3,6 +3,8 @@
 A store evaluates the text it is sent, so what rdflib is given beside the parsed query has to go
 into the text:
 
+- the project's prefixes (``kkg:``, ``actor:``...), which queries may use without declaring them,
+  are declared at the start when the query uses them without its own declaration;
 - pre-bound variables (stored-query parameters) become a ``VALUES`` block at the start of the
   query's WHERE group, which binds them for the whole pattern as rdflib's initial bindings do;
 - the query's own ``FROM`` / ``FROM NAMED`` clauses are taken out, because the server sends the
@@ -119,3 +121,43 @@ def without_dataset_clauses(text: str) -> str:
     for start, end in reversed(cuts):
         text = text[:start] + " " * (end - start) + text[end:]
     return text
+
+
+_DECLARED = re.compile(r"\bPREFIX\s+([A-Za-z][\w.-]*|):", re.IGNORECASE)
+
+
+def with_prefixes(text: str, prefixes: dict[str, str]) -> str:
+    """The query text, preceded by ``PREFIX p: <iri>`` for each of ``prefixes`` it uses (``p:``
+    outside strings, IRIs and comments, at any depth) but does not declare itself."""
+    declared = {name.lower() for name in _DECLARED.findall(text)}
+    used = set()
+    for name in prefixes:
+        if name.lower() not in declared and re.search(rf"(?<![\w.:-]){re.escape(name)}:", _code_only(text)):
+            used.add(name)
+    head = "".join(f"PREFIX {name}: <{prefixes[name]}>\n" for name in sorted(used))
+    return head + text
+
+
+def _code_only(text: str) -> str:
+    """The text with strings, IRIs and comments blanked out (positions kept)."""
+    out, index = [], 0
+    while index < len(text):
+        char = text[index]
+        match = None
+        if char == "#":
+            end = text.find("\n", index)
+            match_end = len(text) if end < 0 else end
+            out.append(" " * (match_end - index))
+            index = match_end
+            continue
+        if char in "\"'":
+            match = _STRING.match(text, index)
+        elif char == "<":
+            match = _IRI.match(text, index)
+        if match:
+            out.append(" " * (match.end() - index))
+            index = match.end()
+            continue
+        out.append(char)
+        index += 1
+    return "".join(out)

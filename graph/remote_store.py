@@ -29,7 +29,7 @@ from rdflib.query import Result
 
 from . import query_text, store_http
 from .errors import KkgError
-from .iris import GRAPH_NAMES, named_graph
+from .iris import GRAPH_NAMES, PREFIXES, named_graph
 
 # A graph IRI no store holds: naming it as the only default (or named) graph makes that part of
 # the dataset empty, where leaving the parameter out would mean "the store's default".
@@ -105,7 +105,7 @@ class RemoteStore:
         if text is None:
             raise KkgError("the external store needs the query's text", code="engine-error", status=500)
         kind = parsed.algebra.name
-        text = query_text.without_dataset_clauses(text)
+        text = query_text.with_prefixes(query_text.without_dataset_clauses(text), PREFIXES)
         if bindings:
             text = query_text.bind_values(text, kind, {str(k): v for k, v in bindings.items()})
         default, named = self.dataset_for(parsed)
