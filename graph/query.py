@@ -16,7 +16,7 @@ from rdflib.plugins.sparql import prepareQuery
 from rdflib.plugins.sparql.sparql import Query
 from rdflib.query import Result
 
-from . import engine, formats
+from . import engine, formats, remote_store
 from .errors import KkgError, Location
 from .export import serialize_graph
 from .iris import PREFIXES
@@ -57,9 +57,12 @@ def _raise_syntax(exc: ParseBaseException, source: str):
 
 
 def run_query(dataset: Dataset | Graph, query: str | Query, bindings: dict | None = None) -> Result:
-    """Run a query (text or parsed) with pre-bound variables, which are bound as RDF terms, never pasted in."""
+    """Run a query (text or parsed) with pre-bound variables, bound as RDF terms (an external store
+    gets them as a VALUES block; see graph/query_text.py)."""
     parsed = parse_query(query) if isinstance(query, str) else query
     init = {Variable(k) if not isinstance(k, Variable) else k: v for k, v in (bindings or {}).items()}
+    if remote_store.is_remote(dataset):
+        return dataset.query(parsed, init)
     text = getattr(parsed, "kkg_text", None)
     if engine.runs_natively(dataset, text):
         return engine.native_query(dataset, text, parsed, init, PREFIXES)

@@ -99,6 +99,18 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("cache_max_age", 300, int,
             "Seconds clients and proxies may reuse a GET response (Cache-Control max-age); ETags, "
             "derived from the build, make revalidation cheap after that."),
+    Setting("store_endpoint", "", str,
+            "SPARQL 1.1 Protocol query URL of an external store (Virtuoso, QLever, Fuseki) holding the "
+            "pushed build; `serve` then evaluates every query there instead of in process, and `push` "
+            "reports the store's counts. Empty: the in-process build."),
+    Setting("store_graph_store", "", str,
+            "SPARQL 1.1 Graph Store HTTP Protocol URL where `push` PUTs each named graph (Virtuoso: "
+            "`http://HOST:8890/sparql-graph-crud-auth`; Fuseki: `http://HOST:3030/DATASET/data`)."),
+    Setting("store_user", "", str,
+            "User name for the external store (HTTP Digest or Basic authentication, as it asks); empty: none."),
+    Setting("store_password", "", str,
+            "Password for `store_user` (prefer the environment variable to the flag, which other local "
+            "users can see in the process list)."),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}

@@ -1,8 +1,9 @@
 """The Flask app factory: ``create_app(test_config=None, build=None, settings=None)``.
 
 ``build`` is what to serve: a :class:`~karabakh_kg.graph.build.Build`, a bare rdflib Dataset (for
-tests and embedding), or None to load the last build from the build directory (rebuilding when
-stale). The query workers are forked here, after the dataset is loaded and before any server
+tests and embedding), a :class:`~karabakh_kg.graph.remote_store.RemoteStore`, or None: the external
+store of the ``store_endpoint`` setting when set, else the last build from the build directory
+(rebuilt when stale). The query workers are forked here, after the dataset is loaded and before any server
 thread starts, so create the app before starting a WSGI server; call ``close_app(app)`` (or let
 the process exit) to stop them.
 
@@ -20,6 +21,7 @@ from flask import Flask
 from rdflib import Dataset
 
 from ..graph import build as build_mod
+from ..graph import remote_store
 from ..graph import settings as settings_mod
 from ..graph import stored_queries as stored_mod
 from ..graph import wikidata_federation
@@ -30,7 +32,11 @@ from .endpoint import Endpoint
 EXTENSION = "karabakh_kg"
 
 
-def _as_build(build, settings: settings_mod.Settings) -> build_mod.Build:
+def _as_build(build, settings: settings_mod.Settings) -> build_mod.Build | remote_store.RemoteStore:
+    if remote_store.is_remote(build):
+        return build
+    if build is None and settings.store_endpoint:
+        return remote_store.RemoteStore.from_settings(settings)
     if build is None:
         return build_mod.load(settings.build_dir, settings.reasoner)
     if isinstance(build, build_mod.Build):

@@ -187,6 +187,8 @@ if __name__ == "__main__":  # pragma: no cover
 else:
     from .serve_command import serve  # noqa: E402  (the SPARQL endpoint)
     from .links_command import links as _links  # noqa: E402  (the `links` group: list, check)
+    from .push_command import push as _push  # noqa: E402  (upload the build into an external store)
 
     main.add_command(_links)
     main.add_command(serve)
+    main.add_command(_push)

@@ -6,7 +6,7 @@ Exports are computed once per graph and format (the dataset never changes while 
 
 from __future__ import annotations
 
-from flask import Blueprint
+from flask import Blueprint, request
 from rdflib import Graph
 from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
 
@@ -18,6 +18,17 @@ from .endpoint import current
 from .http_manners import etag_for, not_modified
 
 bp = Blueprint("data", __name__)
+
+
+@bp.before_request
+def _needs_the_build():
+    """Exports are made from the build in process; a server fronting an external store says so."""
+    endpoint = current()
+    if endpoint.remote is not None and request.endpoint != "data.context":
+        raise KkgError("exports are not served while this server fronts an external SPARQL store (setting "
+                       "store_endpoint): use `karabakh-kg export` on the build, the store's own Graph Store "
+                       "Protocol GET, or a CONSTRUCT query on /sparql",
+                       code="not-served", status=501)
 
 
 def _graph_iri(name: str) -> str:

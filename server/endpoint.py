@@ -1,5 +1,6 @@
-"""The state one app serves: the build, the settings, the query workers, and caches derived from
-the (immutable) dataset: statistics for the service description and export bytes.
+"""The state one app serves: the build (or an external store), the settings, the query workers,
+and caches derived from the (immutable) dataset: statistics for the service description and export
+bytes.
 """
 
 from __future__ import annotations
@@ -13,9 +14,10 @@ from typing import Callable
 from flask import current_app
 
 from ..graph import build as build_mod
+from ..graph import remote_store
 from ..graph.errors import KkgError
 from ..graph.settings import Settings
-from . import description, pool as pool_mod, worker as worker_mod
+from . import description, pool as pool_mod, safety, worker as worker_mod
 
 
 class _Memo:
@@ -48,24 +50,35 @@ class _Memo:
 
 
 class Endpoint:
-    """What one app serves. Create it, ``start()`` it before the HTTP server starts, ``close()`` it."""
+    """What one app serves. Create it, ``start()`` it before the HTTP server starts, ``close()`` it.
 
-    def __init__(self, build: build_mod.Build, settings: Settings, stored_queries: dict,
-                 extra_version: str = ""):
-        self.build = build
-        self.dataset = build.dataset
+    ``build`` is the local build, or a :class:`~karabakh_kg.graph.remote_store.RemoteStore` when the
+    server fronts an external store: then the workers send each query there, nothing derived from
+    the data is cached (the store can change behind the server's back) and responses carry no ETag
+    (``version`` is None).
+    """
+
+    def __init__(self, build: build_mod.Build | remote_store.RemoteStore, settings: Settings,
+                 stored_queries: dict, extra_version: str = ""):
+        self.remote = build if remote_store.is_remote(build) else None
+        self.build = None if self.remote else build
+        self.dataset = self.remote or build.dataset
         self.settings = settings
         self.stored_queries = stored_queries
-        base = build.version or uuid.uuid4().hex
-        limits = f"{settings.max_rows}|{sorted(settings.federation_allow_list)}"
-        self.version = hashlib.sha256(f"{base}|{extra_version}|{limits}".encode()).hexdigest()[:16]
+        if self.remote:
+            self.version = None
+        else:
+            base = build.version or uuid.uuid4().hex
+            limits = f"{settings.max_rows}|{sorted(settings.federation_allow_list)}"
+            self.version = hashlib.sha256(f"{base}|{extra_version}|{limits}".encode()).hexdigest()[:16]
         known = [(q.text, q.source) for q in stored_queries.values()]
+        hosts = safety.store_hosts(self.remote.endpoint) if self.remote else []
         self.pool = pool_mod.WorkerPool(
             self.dataset, settings.query_workers,
-            worker_mod.Config(list(settings.federation_allow_list), known),
+            worker_mod.Config(list(settings.federation_allow_list), known, hosts),
             memory_mb=settings.query_memory_mb, hard_limit=settings.query_timeout * 2 + 10)
         self._gate = threading.BoundedSemaphore(max(1, settings.max_concurrent_queries))
-        self.memo = _Memo()
+        self.memo = _Memo(size=0 if self.remote else 32)
         self.unexpected_errors = 0  # counted by the catch-all error handler; tests assert it stays 0
 
     def start(self) -> "Endpoint":
@@ -97,11 +110,16 @@ class Endpoint:
         return reply
 
     def statistics(self):
-        """VoID statistics of the default graph and of each named graph (computed once)."""
+        """VoID statistics of the default graph and of each named graph (computed once; on every
+        request from an external store, by counting queries)."""
+        if self.remote:
+            return description.store_statistics(self.remote)
         return self.memo.get(("statistics",), lambda: description.dataset_statistics(self.dataset))
 
     def graph_names(self) -> list[str]:
-        """The IRIs of the non-empty named graphs."""
+        """The IRIs of the non-empty named graphs (an external store's: the build's graph names)."""
+        if self.remote:
+            return sorted(self.remote.graphs)
         return sorted(self.statistics()[1])
 
 

@@ -13,7 +13,10 @@ ALLOWED_METHODS = "GET, HEAD, POST, OPTIONS"
 
 
 def etag_for(version: str, *parts: str) -> str:
-    """A strong ETag from the dataset version and what decides the representation (path, Accept...)."""
+    """A strong ETag from the dataset version and what decides the representation (path, Accept...);
+    "" (no ETag) when there is no version: the data is an external store's and may change."""
+    if version is None:
+        return ""
     digest = hashlib.sha256()
     for part in (version,) + parts:
         digest.update(part.encode("utf-8", "surrogatepass") + b"\0")
@@ -31,7 +34,7 @@ def request_etag(version: str) -> str:
 
 def not_modified(etag: str) -> Response | None:
     """A 304 response when the client already holds this ETag (GET and HEAD only), else None."""
-    if request.method not in ("GET", "HEAD") or not request.if_none_match:
+    if not etag or request.method not in ("GET", "HEAD") or not request.if_none_match:
         return None
     if request.if_none_match.contains(etag) or request.if_none_match.star_tag:
         response = Response(status=304)
@@ -43,7 +46,8 @@ def not_modified(etag: str) -> Response | None:
 def cacheable(response: Response, etag: str) -> Response:
     """Mark a successful GET answer as cacheable: ETag and Cache-Control from the settings."""
     if request.method in ("GET", "HEAD"):
-        response.set_etag(etag)
+        if etag:
+            response.set_etag(etag)
         max_age = current_app.extensions["karabakh_kg"].settings.cache_max_age
         response.headers["Cache-Control"] = f"public, max-age={max_age}"
     else:

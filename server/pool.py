@@ -117,7 +117,7 @@ def _spawner_main(control: socket.socket, dataset, config: worker_mod.Config, ha
     engine.harden()
     worker_mod.warm_up(dataset, config)
     base_size = _address_space()  # read before the guard forbids reading /proc
-    safety.install_guard(config.allow_list)
+    safety.install_guard(config.allow_list, config.store_hosts)
     gc.collect()
     gc.freeze()  # keep the garbage collector from touching (and so copying) the shared pages
     while True:

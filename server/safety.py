@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import re
+import socket
 import sys
 from urllib.parse import urlsplit
 
@@ -99,6 +100,20 @@ def allowed_hosts(allow_list: list[str]) -> set[str]:
     return {urlsplit(iri).hostname for iri in allow_list if urlsplit(iri).hostname}
 
 
+def store_hosts(url: str) -> list[str]:
+    """The host name of an external store's URL and the addresses it resolves to now (the audit
+    hook sees the name when resolving and the address when connecting)."""
+    host = urlsplit(url).hostname
+    if not host:
+        return []
+    found = {host}
+    try:
+        found.update(info[4][0] for info in socket.getaddrinfo(host, urlsplit(url).port or 80))
+    except OSError:
+        pass
+    return sorted(found)
+
+
 def _readable_roots() -> tuple[str, ...]:
     roots = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix}
     roots.update(p for p in sys.path if p and os.path.isdir(p))
@@ -106,13 +121,14 @@ def _readable_roots() -> tuple[str, ...]:
     return tuple(sorted(os.path.realpath(r) + os.sep for r in roots if os.path.realpath(r) != os.sep))
 
 
-def install_guard(allow_list: list[str]) -> None:
-    """In a query worker: refuse, through a Python audit hook, connections to hosts not allow-listed,
-    reading files outside the Python installation, writing any file, and starting programs.
+def install_guard(allow_list: list[str], store_hosts: list[str] = ()) -> None:
+    """In a query worker: refuse, through a Python audit hook, connections to hosts not allow-listed
+    (or, when the server fronts an external store, not that store's), reading files outside the
+    Python installation, writing any file, and starting programs.
 
     An audit hook cannot be removed, so this is only ever called in worker processes.
     """
-    hosts = allowed_hosts(allow_list)
+    hosts = allowed_hosts(allow_list) | set(store_hosts)
     roots = _readable_roots()
 
     def hook(event: str, args: tuple) -> None:

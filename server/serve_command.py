@@ -1,4 +1,5 @@
-"""``karabakh-kg serve``: the SPARQL endpoint under waitress, over the build held in process."""
+"""``karabakh-kg serve``: the SPARQL endpoint under waitress, over the build held in process or,
+with ``--store-endpoint``, in front of an external SPARQL store."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ from .command_support import load_build, reports_errors, resolved, setting_optio
 
 SERVER_SETTINGS = ("host", "port", "threads", "query_timeout", "max_rows", "max_request_bytes",
                    "max_concurrent_queries", "query_workers", "query_memory_mb", "cors_origins",
-                   "federation_allow_list", "wikidata_endpoint", "cache_max_age", "build_dir", "reasoner", "engine")
+                   "federation_allow_list", "wikidata_endpoint", "cache_max_age", "build_dir", "reasoner", "engine",
+                   "store_endpoint", "store_user", "store_password")
 
 
 @click.command("serve")
@@ -24,14 +26,20 @@ def serve(files, **options):
 
     FILES are extra RDF files served beside the build: TriG, N-Quads and JSON-LD keep their
     named graphs, any other file gets a named graph of its own (printed below).
+
+    With --store-endpoint URL the server fronts an external SPARQL store holding the pushed build
+    (`karabakh-kg push`): the same URLs, every query evaluated by the store.
     """
     from . import extra_files, runner
     from .app import close_app, create_app
 
     started = time.perf_counter()
     settings = resolved(options)
-    build = load_build(settings)
     extra_version = ""
+    if settings.store_endpoint:
+        build = _store(settings, files)
+    else:
+        build = load_build(settings)
     if files:
         added, extra_version = extra_files.add_files(build.dataset, list(files))
         for item in added:
@@ -51,6 +59,21 @@ def serve(files, **options):
             click.echo("stopped")
     finally:
         close_app(app)
+
+
+def _store(settings, files):
+    """The external store to front, once it has answered a query (a clear error, not a server
+    that fails every request, when it cannot be reached)."""
+    from ..graph.errors import KkgError
+    from ..graph.remote_store import RemoteStore
+
+    if files:
+        raise KkgError("extra files cannot be served beside an external store (setting store_endpoint): "
+                       "load them into the store instead", code="bad-setting")
+    store = RemoteStore.from_settings(settings)
+    store.check()
+    click.echo(f"{'SPARQL store:':<17} {store.endpoint} (every query is evaluated there)")
+    return store
 
 
 def _stop(signum, frame):

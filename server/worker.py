@@ -47,11 +47,13 @@ class Job:
 
 @dataclass
 class Config:
-    """What every job in a worker shares: the federation allow-list, and query texts (the stored
-    queries) to parse once before workers are forked."""
+    """What every job in a worker shares: the federation allow-list, query texts (the stored
+    queries) to parse once before workers are forked, and the hosts of an external store the
+    workers send queries to."""
 
     allow_list: list[str] = field(default_factory=list)
     known_queries: list[tuple[str, str]] = field(default_factory=list)
+    store_hosts: list[str] = field(default_factory=list)  # an external store's host and addresses
 
 
 _PARSED: OrderedDict = OrderedDict()
@@ -121,6 +123,7 @@ def _execute(dataset, job: Job, config: Config) -> dict:
     try:
         result = query_mod.run_query(dataset, parsed, job.bindings)
         capped, rows, truncated = _capped(result, job.max_rows, job.text)
+        limit = _limit_reached(result, rows, job.max_rows, truncated)
     except (SPARQLError, AlreadyBound) as exc:
         raise KkgError(f"query error: {exc or type(exc).__name__}", code="query-error",
                        where=Location(job.source)) from None
@@ -131,10 +134,21 @@ def _execute(dataset, job: Job, config: Config) -> dict:
     finally:
         parsed.algebra["datasetClause"] = own_clause  # the cached query keeps its own FROM clauses
     data = query_mod.serialize_result(capped, format_name)
-    if truncated:
-        data = note_truncation(data, format_name, job.max_rows)
+    if limit:
+        data = note_truncation(data, format_name, limit)
     return {"ok": True, "data": data, "format": format_name, "type": result.type, "rows": rows,
-            "truncated": job.max_rows if truncated else None}
+            "truncated": limit}
+
+
+def _limit_reached(result: Result, rows: int, max_rows: int, truncated: bool) -> int | None:
+    """The row limit that cut this answer: ours (max_rows), or an external store's own (Virtuoso's
+    ResultSetMaxRows, which it announces in a header), or None when the answer is whole."""
+    if truncated:
+        return max_rows
+    store_limit = getattr(result, "kkg_store_max_rows", None)
+    if store_limit is not None and rows >= store_limit:
+        return store_limit
+    return None
 
 
 # What an allow-listed SERVICE endpoint that is down, refuses, or answers nonsense makes rdflib raise.
