@@ -19,6 +19,7 @@ Failures elsewhere are left alone and are reported as engine errors.
 from __future__ import annotations
 
 import decimal
+import re
 
 from rdflib.plugins.sparql import evaluate as rdflib_evaluate
 from rdflib.plugins.sparql.evalutils import _val as order_rank
@@ -28,7 +29,7 @@ from rdflib.plugins.sparql.sparql import SPARQLError
 # What an operator or function crashing on unexpected operand types raises; never MemoryError or
 # RecursionError, which are about the whole query.
 EXPRESSION_FAILURES = (TypeError, AttributeError, ValueError, ArithmeticError, KeyError, IndexError,
-                       decimal.InvalidOperation, UnicodeError)
+                       decimal.InvalidOperation, UnicodeError, re.error)
 
 
 def harden_expressions() -> None:

@@ -425,3 +425,11 @@ def test_cached_queries_forget_the_protocol_graphs(client, tricky_app):
         from_g2 = f"SELECT (COUNT(*) AS ?n) FROM <{G2}> WHERE {{ ?s ?p ?o }}"
         assert count(client, from_g2, **{"default-graph-uri": "http://example.org/none"}) == 0
         assert count(client, from_g2) == len(dataset.graph(G2))
+
+
+def test_invalid_regex_pattern_is_an_expression_error_not_a_crash(client):
+    """SPARQL: an error inside FILTER removes the row; the invalid pattern must not be a 500."""
+    query = 'SELECT ?o WHERE { ?s ?p ?o FILTER REGEX(STR(?o), "(") }'
+    response = client.get("/sparql", query_string={"query": query})
+    assert response.status_code == 200
+    assert response.get_json()["results"]["bindings"] == []
