@@ -87,19 +87,22 @@ class Build:
 
 @dataclass
 class Assembly:
-    """The triples of a build by named graph, as plain sets: the build's working form, a fraction of
-    an rdflib store's size and time at a million triples."""
+    """The triples of a build by named graph, as the keys of plain dicts (sets that keep the input's
+    order): the build's working form, a fraction of an rdflib store's size and time at a million
+    triples."""
 
     graphs: dict = field(default_factory=dict)
 
     def add(self, name: URIRef, triples) -> None:
-        """Add triples to the named graph."""
-        self.graphs.setdefault(name, set()).update(triples)
+        """Add triples to the named graph (kept in the order given: dict keys)."""
+        existing = self.graphs.get(name)
+        if existing is None:
+            self.graphs[name] = triples if isinstance(triples, dict) else dict.fromkeys(triples)
+        else:
+            existing.update(dict.fromkeys(triples))
 
     def union(self) -> set:
         """Every triple, whatever its graph."""
-        if len(self.graphs) == 1:
-            return next(iter(self.graphs.values()))
         return set().union(*self.graphs.values())
 
     def to_dataset(self) -> Dataset:
@@ -143,7 +146,7 @@ def assemble_graphs(inputs: Inputs, reasoner: str = "fast") -> tuple[Assembly, d
                     assembly.add(named_graph(graph_name) if name is None else name, triples)
     timings["parse"] = time.perf_counter() - start
     start = time.perf_counter()
-    asserted = [assembly.graphs.get(named_graph(n), set()) for n in ASSERTED]
+    asserted = [assembly.graphs.get(named_graph(n), {}) for n in ASSERTED]
     inferred = reason.closure(set().union(*asserted), reasoner)
     if inferred:
         assembly.add(named_graph("inferred"), inferred)

@@ -58,7 +58,9 @@ def read(source: SourceFile, fmt: formats.Format) -> dict | None:
 
 
 def _convert(quads, ox) -> dict:
-    """Oxigraph quads as rdflib triples grouped by graph, each distinct term converted once."""
+    """Oxigraph quads as rdflib triples grouped by graph, each distinct term converted once; each
+    graph's triples are the keys of a dict, in file order (a store filled in that order answers
+    order-dependent queries, GROUP_CONCAT say, the same in every process)."""
     terms: dict = {}
     named, blank, literal = ox.NamedNode, ox.BlankNode, ox.Literal
 
@@ -88,14 +90,14 @@ def _convert(quads, ox) -> dict:
         name = None if q.graph_name == default else term(q.graph_name)
         target = graphs.get(name)
         if target is None:
-            target = graphs[name] = set()
-        target.add((term(q.subject), term(q.predicate), term(q.object)))
+            target = graphs[name] = {}
+        target[(term(q.subject), term(q.predicate), term(q.object))] = None
     return graphs
 
 
 def read_graphs(source: SourceFile) -> dict:
     """Every triple of an input file, by graph: None for the graph the file is read into, a graph IRI
-    for the named graphs of quad formats. Oxigraph reads it where that gives rdflib's triples,
+    for the named graphs of quad formats; each graph's triples in file order (dict keys). Oxigraph reads it where that gives rdflib's triples,
     rdflib otherwise (with its located syntax errors)."""
     from rdflib import Dataset
 
@@ -106,7 +108,7 @@ def read_graphs(source: SourceFile) -> dict:
     scratch = Dataset()
     target = scratch.graph(_TARGET)
     sources.parse_into(target, source)
-    return {None if g.identifier == _TARGET else g.identifier: set(g) for g in scratch.graphs() if len(g)}
+    return {None if g.identifier == _TARGET else g.identifier: dict.fromkeys(g) for g in scratch.graphs() if len(g)}
 
 
 _TARGET = URIRef("urn:x-karabakh-kg:being-read")
