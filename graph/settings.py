@@ -99,6 +99,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("cache_max_age", 300, int,
             "Seconds clients and proxies may reuse a GET response (Cache-Control max-age); ETags, "
             "derived from the build, make revalidation cheap after that."),
+    Setting("answer_cache_mb", 64, int,
+            "Memory (MiB) for answers kept in the server process, so a repeated query (same text, "
+            "parameters, dataset and format) is not evaluated again; the build never changes while it "
+            "is served. Queries using NOW(), RAND(), UUID(), STRUUID(), BNODE() or SERVICE are never "
+            "kept; nothing is kept in front of an external store. 0 turns the cache off."),
     Setting("store_endpoint", "", str,
             "SPARQL 1.1 Protocol query URL of an external store (Virtuoso, QLever, Fuseki) holding the "
             "pushed build; `serve` then evaluates every query there instead of in process, and `push` "

@@ -17,7 +17,7 @@ from ..graph import build as build_mod
 from ..graph import remote_store
 from ..graph.errors import KkgError
 from ..graph.settings import Settings
-from . import description, pool as pool_mod, safety, worker as worker_mod
+from . import answer_cache, description, pool as pool_mod, safety, worker as worker_mod
 
 
 class _Memo:
@@ -79,6 +79,7 @@ class Endpoint:
             memory_mb=settings.query_memory_mb, hard_limit=settings.query_timeout * 2 + 10)
         self._gate = threading.BoundedSemaphore(max(1, settings.max_concurrent_queries))
         self.memo = _Memo(size=0 if self.remote else 32)
+        self.answers = answer_cache.AnswerCache(0 if self.remote else settings.answer_cache_mb * 1024 * 1024)
         self.unexpected_errors = 0  # counted by the catch-all error handler; tests assert it stays 0
 
     def start(self) -> "Endpoint":
@@ -94,8 +95,13 @@ class Endpoint:
         """Evaluate a job in a worker, within the concurrency cap and the time limit.
 
         When the cap is reached the request is refused at once with 503 and Retry-After rather than
-        queued. A failed query raises its KkgError.
+        queued. A failed query raises its KkgError. A query answered before is answered from the
+        answer cache (answer_cache.py), without a worker.
         """
+        key = answer_cache.key_of(job)
+        kept = self.answers.get(key)
+        if kept is not None:
+            return kept
         if not self._gate.acquire(blocking=False):
             retry = max(1, round(self.settings.query_timeout / 2))
             raise KkgError(f"the server is already answering {self.settings.max_concurrent_queries} queries "
@@ -107,6 +113,7 @@ class Endpoint:
             self._gate.release()
         if not reply["ok"]:
             raise worker_mod.error_from_reply(reply)
+        self.answers.put(key, reply)
         return reply
 
     def statistics(self):

@@ -1,0 +1,98 @@
+"""The answer cache: a repeated query is answered from memory with the same bytes; volatile queries,
+failures and other formats or parameters are not mixed up with it."""
+
+from __future__ import annotations
+
+import requests
+from rdflib import Literal
+
+from karabakh_kg.server import answer_cache
+from karabakh_kg.server.negotiation import Choice
+from karabakh_kg.server.worker import Job
+from server_helpers import app_for, live_server, tricky_dataset
+
+LABELS = "SELECT ?s ?p ?o WHERE { ?s ?p ?o } ORDER BY ?s ?p ?o"
+
+
+def _endpoint(app):
+    return app.extensions["karabakh_kg"]
+
+
+def test_a_repeated_query_is_answered_from_memory_with_the_same_bytes():
+    with app_for(tricky_dataset()) as app:
+        client, cache = app.test_client(), _endpoint(app).answers
+        first = client.get("/sparql", query_string={"query": LABELS})
+        assert first.status_code == 200 and cache.hits == 0
+        assert len(first.get_json()["results"]["bindings"]) > 1
+        second = client.get("/sparql", query_string={"query": LABELS})
+        assert second.status_code == 200 and cache.hits == 1
+        assert second.data == first.data and second.mimetype == first.mimetype
+
+
+def test_formats_and_texts_are_kept_apart():
+    with app_for(tricky_dataset()) as app:
+        client = app.test_client()
+        as_json = client.get("/sparql", query_string={"query": LABELS})
+        as_csv = client.get("/sparql", query_string={"query": LABELS}, headers={"Accept": "text/csv"})
+        assert as_csv.mimetype == "text/csv" and as_json.mimetype == "application/sparql-results+json"
+        limited = client.get("/sparql", query_string={"query": LABELS + " LIMIT 1"})
+        assert len(limited.get_json()["results"]["bindings"]) == 1
+        again = client.get("/sparql", query_string={"query": LABELS}, headers={"Accept": "text/csv"})
+        assert again.data == as_csv.data
+        assert len(client.get("/sparql", query_string={"query": LABELS}).get_json()["results"]["bindings"]) > 1
+
+
+def test_volatile_queries_are_evaluated_every_time():
+    with app_for(tricky_dataset()) as app:
+        client, cache = app.test_client(), _endpoint(app).answers
+        query = "SELECT (STRUUID() AS ?id) WHERE {}"
+        first = client.get("/sparql", query_string={"query": query}).get_json()
+        second = client.get("/sparql", query_string={"query": query}).get_json()
+        assert first["results"]["bindings"] != second["results"]["bindings"]
+        assert cache.hits == 0
+
+
+def test_failures_are_not_kept():
+    with app_for(tricky_dataset()) as app:
+        client, cache = app.test_client(), _endpoint(app).answers
+        for _ in range(2):
+            assert client.get("/sparql", query_string={"query": "SELECT * WHERE { ?s ?p }"}).status_code == 400
+        assert cache.hits == 0
+
+
+def test_the_cache_can_be_turned_off():
+    with app_for(tricky_dataset(), answer_cache_mb=0) as app:
+        client, cache = app.test_client(), _endpoint(app).answers
+        for _ in range(3):
+            assert client.get("/sparql", query_string={"query": LABELS}).status_code == 200
+        assert cache.hits == 0
+
+
+def test_the_cache_serves_real_http_clients():
+    with app_for(tricky_dataset()) as app, live_server(app) as url:
+        answers = [requests.get(f"{url}/sparql", params={"query": LABELS}, timeout=30) for _ in range(3)]
+        assert all(r.status_code == 200 for r in answers)
+        assert answers[0].content == answers[1].content == answers[2].content
+        assert _endpoint(app).answers.hits == 2
+
+
+def _job(text: str, **bindings) -> Job:
+    return Job(text, Choice("json", "turtle", "*/*"), 100, bindings=bindings)
+
+
+def test_parameters_are_part_of_the_key():
+    assert answer_cache.key_of(_job(LABELS, x=Literal("a"))) != answer_cache.key_of(_job(LABELS, x=Literal("b")))
+    assert answer_cache.key_of(_job(LABELS, x=Literal("a"))) == answer_cache.key_of(_job(LABELS, x=Literal("a")))
+    assert answer_cache.key_of(_job("SELECT (NOW() AS ?t) WHERE {}")) is None
+    assert answer_cache.key_of(_job("SELECT * WHERE { SERVICE <http://x/> { ?s ?p ?o } }")) is None
+
+
+def test_least_recently_used_answers_go_first_within_the_byte_budget():
+    cache = answer_cache.AnswerCache(max_bytes=400)
+    for name in "abcd":
+        cache.put((name,), {"ok": True, "data": b"x" * 100})
+    assert cache.get(("a",)) is not None  # a is now the most recent
+    cache.put(("e",), {"ok": True, "data": b"x" * 100})
+    assert cache.get(("b",)) is None and cache.get(("a",)) is not None and cache.get(("e",)) is not None
+    cache.put(("big",), {"ok": True, "data": b"x" * 101})  # over a quarter of the budget: not kept
+    assert cache.get(("big",)) is None
