@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import threading
 from collections import OrderedDict
+from typing import Callable
 
 from .worker import Job
 
@@ -29,6 +30,15 @@ def key_of(job: Job) -> tuple | None:
             job.default_graphs is None, job.named_graphs is None)
 
 
+class _Flight:
+    """One evaluation that identical concurrent requests wait for, and its outcome."""
+
+    def __init__(self):
+        self.done = threading.Event()
+        self.reply: dict | None = None
+        self.error: BaseException | None = None
+
+
 class AnswerCache:
     """A least-recently-used store of successful replies, bounded by the bytes of their answers."""
 
@@ -37,8 +47,44 @@ class AnswerCache:
         self._replies: OrderedDict = OrderedDict()
         self._bytes = 0
         self._lock = threading.Lock()
+        self._flights: dict = {}
         self.hits = 0
         self.misses = 0
+        self.shared = 0  # requests answered by an identical request's evaluation, while it ran
+
+    def answer(self, key: tuple | None, evaluate: Callable[[], dict], wait: float) -> dict:
+        """The kept reply for ``key``, else ``evaluate()``'s (kept when it succeeds). Identical
+        requests arriving while it runs wait for it (up to ``wait`` seconds) and share its reply or
+        its error, so a burst of the same query costs one evaluation and one slot of the
+        concurrency cap."""
+        if key is None or not self.max_bytes:
+            return evaluate()
+        kept = self.get(key)
+        if kept is not None:
+            return kept
+        with self._lock:
+            flight = self._flights.get(key)
+            leader = flight is None
+            if leader:
+                flight = self._flights[key] = _Flight()
+        if not leader:
+            if flight.done.wait(wait):
+                self.shared += 1
+                if flight.error is not None:
+                    raise flight.error
+                return flight.reply
+            return evaluate()
+        try:
+            flight.reply = evaluate()
+            self.put(key, flight.reply)
+            return flight.reply
+        except BaseException as exc:
+            flight.error = exc
+            raise
+        finally:
+            with self._lock:
+                self._flights.pop(key, None)
+            flight.done.set()
 
     def get(self, key: tuple | None) -> dict | None:
         """The kept reply for ``key``, or None."""

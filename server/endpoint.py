@@ -96,12 +96,13 @@ class Endpoint:
 
         When the cap is reached the request is refused at once with 503 and Retry-After rather than
         queued. A failed query raises its KkgError. A query answered before is answered from the
-        answer cache (answer_cache.py), without a worker.
+        answer cache (answer_cache.py), without a worker; identical queries arriving together are
+        evaluated once.
         """
-        key = answer_cache.key_of(job)
-        kept = self.answers.get(key)
-        if kept is not None:
-            return kept
+        return self.answers.answer(answer_cache.key_of(job), lambda: self._evaluate(job),
+                                   wait=self.settings.query_timeout * 2 + 10)
+
+    def _evaluate(self, job: worker_mod.Job) -> dict:
         if not self._gate.acquire(blocking=False):
             retry = max(1, round(self.settings.query_timeout / 2))
             raise KkgError(f"the server is already answering {self.settings.max_concurrent_queries} queries "
@@ -113,7 +114,6 @@ class Endpoint:
             self._gate.release()
         if not reply["ok"]:
             raise worker_mod.error_from_reply(reply)
-        self.answers.put(key, reply)
         return reply
 
     def statistics(self):

@@ -96,3 +96,20 @@ def test_least_recently_used_answers_go_first_within_the_byte_budget():
     assert cache.get(("b",)) is None and cache.get(("a",)) is not None and cache.get(("e",)) is not None
     cache.put(("big",), {"ok": True, "data": b"x" * 101})  # over a quarter of the budget: not kept
     assert cache.get(("big",)) is None
+
+
+def test_a_burst_of_the_same_query_is_evaluated_once():
+    """Eight clients at once, one query slot: without sharing, seven would be refused with 503."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from server_helpers import generated_dataset
+
+    query = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?p ?b . ?c ?q ?d }"
+    with app_for(generated_dataset(300), max_concurrent_queries=1) as app, live_server(app) as url:
+        with ThreadPoolExecutor(8) as pool:
+            answers = list(pool.map(lambda _: requests.get(f"{url}/sparql", params={"query": query}, timeout=60),
+                                    range(8)))
+        assert [r.status_code for r in answers] == [200] * 8
+        assert len({r.content for r in answers}) == 1
+        cache = _endpoint(app).answers
+        assert cache.shared >= 1 and cache.shared + cache.hits == 7
