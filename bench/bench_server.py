@@ -9,21 +9,29 @@ and reasoned the usual way):
   (``/queries/<id>.json``, parameters bound as RDF terms), the same query text sent to
   karabakh-kg's ``/sparql``, and the same text sent to rdflib-endpoint (parameters bound with a
   trailing VALUES clause in both text forms);
-* requests per second with several concurrent clients cycling over the stored queries;
+* throughput with 8 concurrent clients (``wrk`` when it is on PATH, else Python threads): lookups
+  (the stored query ``entity`` cycling over the build's actors, events and places) and aggregates
+  (``casualties-by-claimant``, ``claimants``), on karabakh-kg with its answer cache on (the default)
+  and off, on each engine, against rdflib-endpoint answering the same query text;
 
-and the ratio rdflib-endpoint / karabakh-kg (above 1: karabakh-kg is faster).
+and the ratios: latency rdflib-endpoint / karabakh-kg, throughput karabakh-kg / rdflib-endpoint
+(above 1 in both: karabakh-kg is faster).
 
 Everything runs on the loopback interface, every loop is bounded (a sample count and a time
 budget per query), and both servers are stopped at the end. Federated stored queries (SERVICE)
 are left out: rdflib-endpoint would call the remote endpoint.
 
     pip install rdflib-endpoint uvicorn        # not a test dependency
-    python bench/bench_server.py [--samples 40] [--clients 4] [--triples 100000] [--work DIR]
+    python bench/bench_server.py [--samples 40] [--clients 8] [--triples 100000] [--work DIR]
+
+bench/bench_build.py imports ``throughput`` (``--http``) to put those rows into its own table.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import json
 import os
 import platform
 import re
@@ -38,11 +46,14 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from urllib.parse import urlencode
 
 import requests
 
 CLI = [sys.executable, "-c", "from karabakh_kg.server.cli import main; main()"]
 HTTP_TIMEOUT = 30  # seconds a client waits; rdflib-endpoint has no query time limit of its own
+ACCEPT = "application/sparql-results+json, text/turtle;q=0.9"
+AGGREGATES = ("casualties-by-claimant", "claimants")  # stored queries grouping with GROUP BY / GROUP_CONCAT
 
 
 # -- data ---------------------------------------------------------------------------------------------
@@ -74,8 +85,6 @@ def build(work: Path, name: str, extra_triples: int | None) -> Path:
 
 
 def triple_count(build_dir: Path) -> int:
-    import json
-
     return json.loads((build_dir / "manifest.json").read_text())["triples"]
 
 
@@ -113,7 +122,11 @@ class Server:
                                         env={**os.environ, **(env or {})})
         self.endpoint = endpoint
         self.base = endpoint.rsplit("/", 1)[0]
-        self.start_seconds = wait_ready(endpoint, self.process, started)
+        try:
+            self.start_seconds = wait_ready(endpoint, self.process, started)
+        except BaseException:  # not ready, or Ctrl-C while waiting: leave no server behind
+            self.stop()
+            raise
 
     def stop(self) -> None:
         """Stop the server (SIGTERM, then SIGKILL)."""
@@ -125,10 +138,18 @@ class Server:
             self.process.wait(5)
 
 
-def start_karabakh(build_dir: Path) -> Server:
+def start_karabakh(build_dir: Path, engine: str | None = None, answer_cache_mb: int | None = None,
+                   max_concurrent: int | None = None) -> Server:
+    """karabakh-kg over the build; None keeps a setting's default. The answer cache is set through
+    the environment (``serve`` has no flag for it)."""
     port = free_port()
     command = CLI + ["serve", "--host", "127.0.0.1", "--port", str(port), "--build-dir", str(build_dir)]
-    return Server("karabakh-kg", command, f"http://127.0.0.1:{port}/sparql")
+    if engine:
+        command += ["--engine", engine]
+    if max_concurrent:
+        command += ["--max-concurrent-queries", str(max_concurrent)]
+    env = {} if answer_cache_mb is None else {"KARABAKH_KG_ANSWER_CACHE_MB": str(answer_cache_mb)}
+    return Server("karabakh-kg", command, f"http://127.0.0.1:{port}/sparql", env)
 
 
 def start_rdflib_endpoint(build_dir: Path) -> Server:
@@ -165,7 +186,7 @@ def timed_get(session: requests.Session, url: str, params: dict | None = None) -
     started = time.perf_counter()
     try:
         response = session.get(url, params=params, timeout=HTTP_TIMEOUT,
-                               headers={"Accept": "application/sparql-results+json, text/turtle;q=0.9"})
+                               headers={"Accept": ACCEPT})
     except requests.Timeout:
         return time.perf_counter() - started, "timeout", 0
     body = response.content
@@ -191,27 +212,227 @@ def latency(url: str, params: dict | None, samples: int, budget: float) -> dict:
             "statuses": statuses}
 
 
-def throughput(requests_list: list[tuple[str, dict | None]], clients: int, seconds: float) -> dict:
-    """Requests per second with ``clients`` threads cycling over the requests for ``seconds``."""
+# -- throughput with concurrent clients -------------------------------------------------------------
+
+@dataclasses.dataclass
+class Load:
+    """One load run: responses counted as served (2xx) or not (other statuses, socket errors and
+    timeouts), over ``seconds``, with the latency of every response."""
+
+    served: int
+    other: int
+    seconds: float
+    p50: float | None
+    p99: float | None
+    client: str
+
+    @property
+    def rps(self) -> float:
+        """Served (2xx) requests per second."""
+        return self.served / self.seconds
+
+    def note(self) -> str:
+        """Latency and refusals, for a report cell: ``(p50 2.5 ms, p99 9.1 ms; 0 non-2xx)``."""
+        latency = f"p50 {fmt_ms(self.p50)} ms, p99 {fmt_ms(self.p99)} ms" if self.p50 is not None else "no response"
+        return f"({latency}; {self.other:,} non-2xx)"
+
+
+def rate_ratio(ours: Load, peer: Load) -> str:
+    """Our served requests per second over the peer's; a lower bound when the peer served none in
+    its run (one served request would have been 1 / seconds)."""
+    if not ours.served:
+        return "–"
+    if not peer.served:
+        return f"> {ours.rps * peer.seconds:.0f}×"
+    return f"{ours.rps / peer.rps:.1f}×"
+
+
+WRK_SCRIPT = """\
+paths = {%(paths)s}
+headers = {["Accept"] = "%(accept)s"}
+threads = {}
+-- each thread starts at its own place in the list, so that the clients do not ask in step
+function setup(thread)
+  thread:set("first", #threads * 7919)
+  table.insert(threads, thread)
+end
+function init(args)
+  counter = first
+  other = 0
+end
+function request()
+  counter = counter + 1
+  return wrk.format("GET", paths[counter %% #paths + 1], headers)
+end
+-- only 2xx is served: wrk's own count of errors lets 3xx through
+function response(status, headers, body)
+  if status < 200 or status > 299 then other = other + 1 end
+end
+function done(summary, latency, requests)
+  local other = 0
+  for _, thread in ipairs(threads) do other = other + thread:get("other") end
+  local e = summary.errors
+  io.write(string.format('WRK-JSON {"requests": %%d, "other": %%d, "socket_errors": %%d, "seconds": %%f, '
+    .. '"p50": %%f, "p99": %%f}\\n', summary.requests, other, e.connect + e.read + e.write + e.timeout,
+    summary.duration / 1e6, latency:percentile(50) / 1e6, latency:percentile(99) / 1e6))
+end
+"""
+
+
+def wrk_script(paths: list[str]) -> str:
+    """The Lua script making wrk cycle over ``paths`` and print its summary as one JSON line."""
+    assert not any("]" in path for path in paths), "paths go into Lua long brackets: URL-encode them"
+    quoted = ",\n".join(f"[[{path}]]" for path in paths)
+    return WRK_SCRIPT % {"paths": quoted, "accept": ACCEPT}
+
+
+def run_wrk(base: str, paths: list[str], clients: int, seconds: float) -> Load:
+    """Load from wrk (2 threads, ``clients`` connections) cycling over ``paths`` for ``seconds``:
+    a C client, so that the servers, not the clients, use the machine's cores."""
+    with tempfile.NamedTemporaryFile("w", suffix=".lua") as script:
+        script.write(wrk_script(paths))
+        script.flush()
+        command = ["wrk", f"-t{min(2, clients)}", f"-c{clients}", f"-d{max(1, round(seconds))}s",
+                   f"--timeout={HTTP_TIMEOUT}s", "-s", script.name, base]
+        done = subprocess.run(command, capture_output=True, text=True, check=True,
+                              timeout=seconds + HTTP_TIMEOUT + 30)
+    line = next(line for line in done.stdout.splitlines() if line.startswith("WRK-JSON "))
+    summary = json.loads(line.split(" ", 1)[1])
+    answered = summary["requests"] > 0
+    return Load(summary["requests"] - summary["other"], summary["other"] + summary["socket_errors"],
+                summary["seconds"], summary["p50"] if answered else None, summary["p99"] if answered else None,
+                "wrk")
+
+
+def run_threads(base: str, paths: list[str], clients: int, seconds: float) -> Load:
+    """Load from ``clients`` Python threads cycling over ``paths`` for ``seconds`` (when wrk is not
+    installed; the clients then take CPU from the servers, so the figures are low)."""
     stop = time.monotonic() + seconds
-    counts = {"ok": 0, "other": 0}
+    times, statuses = [], []
     lock = threading.Lock()
 
     def client(offset: int) -> None:
         with requests.Session() as session:
             index = offset
             while time.monotonic() < stop:
-                url, params = requests_list[index % len(requests_list)]
+                elapsed, status, _ = timed_get(session, base + paths[index % len(paths)])
                 index += 1
-                _, status, _ = timed_get(session, url, params)
                 with lock:
-                    counts["ok" if status == 200 else "other"] += 1
+                    times.append(elapsed)
+                    statuses.append(status)
 
     started = time.monotonic()
     with ThreadPoolExecutor(clients) as executor:
-        list(executor.map(client, range(clients)))
-    elapsed = time.monotonic() - started
-    return {"rps": counts["ok"] / elapsed, "errors": counts["other"]}
+        list(executor.map(client, [i * len(paths) // clients for i in range(clients)]))
+    served = sum(1 for status in statuses if isinstance(status, int) and 200 <= status < 300)
+    return Load(served, len(statuses) - served, time.monotonic() - started,
+                statistics.median(times) if times else None, percentile(times, 0.99) if times else None,
+                "Python threads")
+
+
+def load(base: str, paths: list[str], clients: int, seconds: float) -> Load:
+    """Load from wrk when it is on PATH, else from Python threads."""
+    return (run_wrk if shutil.which("wrk") else run_threads)(base, paths, clients, seconds)
+
+
+@dataclasses.dataclass
+class Mix:
+    """Requests cycled over in one load run: karabakh-kg's stored-query paths and, for
+    rdflib-endpoint, the same queries' text (parameters in a VALUES clause)."""
+
+    name: str
+    ours: list[str]
+    peer: list[str]
+
+
+def lookup_entities(server: Server, limit: int) -> list[str]:
+    """Up to ``limit`` actors, events and places of the build (a third of each at most), in IRI order."""
+    found = []
+    for kind in ("Actor", "Event", "Place"):
+        query = (f"SELECT DISTINCT ?e WHERE {{ GRAPH ?g {{ ?e a <https://w3id.org/karabakh-kg/ontology#{kind}> }} }} "
+                 f"ORDER BY ?e LIMIT {max(1, limit // 3)}")
+        response = requests.get(server.endpoint, params={"query": query}, timeout=HTTP_TIMEOUT,
+                                headers={"Accept": "application/sparql-results+json"})
+        response.raise_for_status()
+        found += [row["e"]["value"] for row in response.json()["results"]["bindings"]]
+    return found
+
+
+def sparql_path(text: str) -> str:
+    """The GET path asking a SPARQL endpoint at /sparql for ``text``."""
+    return "/sparql?" + urlencode({"query": text})
+
+
+def load_mixes(server: Server, entity_limit: int) -> list[Mix]:
+    """The lookups (``entity`` over the build's entities) and the aggregates (AGGREGATES)."""
+    from karabakh_kg.graph import stored_queries
+    from karabakh_kg.server.ui_routes import editor_text
+
+    stored = stored_queries.load_all()
+    entity = stored["entity"]
+    iris = lookup_entities(server, entity_limit)
+
+    def entity_text(iri: str) -> str:
+        params = tuple(dataclasses.replace(p, default=iri) for p in entity.params)
+        return editor_text(dataclasses.replace(entity, params=params))
+
+    return [Mix(f"lookups (`entity`, {len(iris):,} entities)",
+                ["/queries/entity.json?" + urlencode({"entity": iri}) for iri in iris],
+                [sparql_path(entity_text(iri)) for iri in iris]),
+            Mix(f"aggregates ({', '.join(f'`{q}`' for q in AGGREGATES)})",
+                [f"/queries/{q}.json" for q in AGGREGATES],
+                [sparql_path(editor_text(stored[q])) for q in AGGREGATES])]
+
+
+def list_stored_queries(server: Server) -> None:
+    """Ask karabakh-kg for its stored-query listing once, before any load: the server parses each
+    stored query on its first use to learn its kind, and rdflib's SPARQL parser (pyparsing) is not
+    thread-safe, so concurrent first uses can break it for the life of the process (every later
+    request for that query fails with 400 "Param.postParse2() missing ... 'tokenList'"). The
+    listing parses them one at a time; the runs then measure the steady state."""
+    requests.get(server.base + "/queries.json", timeout=HTTP_TIMEOUT).raise_for_status()
+
+
+@dataclasses.dataclass
+class Row:
+    """One mix on one karabakh-kg configuration, beside rdflib-endpoint on the same mix."""
+
+    mix: str
+    variant: str
+    ours: Load
+    peer: Load
+
+
+def throughput(build_dir: Path, clients: int, seconds: float, entity_limit: int,
+               engines: tuple[str, ...]) -> tuple[dict[str, float], list[Row]]:
+    """Start-up seconds per server, and a Row per mix and karabakh-kg configuration (each engine,
+    answer cache on and off, ``--max-concurrent-queries`` at least ``clients`` so that refusals do
+    not dominate). One server runs at a time, stopped before the next starts: on a small machine
+    they would otherwise share its cores."""
+    startup, measured, mixes = {}, [], None
+    for engine in engines:
+        for cache in (True, False):
+            server = start_karabakh(build_dir, engine, None if cache else 0, max(8, clients))
+            try:
+                list_stored_queries(server)
+                mixes = mixes or load_mixes(server, entity_limit)
+                startup.setdefault(f"karabakh-kg, {engine} engine", server.start_seconds)
+                variant = f"{engine} engine, answer cache {'on' if cache else 'off'}"
+                for mix in mixes:
+                    print(f"  {mix.name}: karabakh-kg {variant} ...", file=sys.stderr)
+                    measured.append((mix.name, variant, load(server.base, mix.ours, clients, seconds)))
+            finally:
+                server.stop()
+    peer = start_rdflib_endpoint(build_dir)
+    try:
+        startup["rdflib-endpoint"] = peer.start_seconds
+        peers = {}
+        for mix in mixes:
+            print(f"  {mix.name}: rdflib-endpoint ...", file=sys.stderr)
+            peers[mix.name] = load(peer.base, mix.peer, clients, seconds)
+    finally:
+        peer.stop()
+    return startup, [Row(mix, variant, ours, peers[mix]) for mix, variant, ours in measured]
 
 
 def stored_queries_for_bench():
@@ -245,21 +466,18 @@ def cell(result: dict) -> str:
     return f"{fmt_ms(result['p50'])} / {fmt_ms(result['p99'])}"
 
 
-def bench_dataset(label: str, build_dir: Path, samples: int, budget: float, clients: int,
-                  seconds: float) -> None:
-    """Measure both servers on one build, printing the report's lines for it as they come."""
+def bench_latency(build_dir: Path, samples: int, budget: float) -> None:
+    """Per-stored-query latency of both servers on one build, printing the report's lines as they come."""
     ours = start_karabakh(build_dir)
     peer = start_rdflib_endpoint(build_dir)
-    emit(*[f"### {label}: {triple_count(build_dir):,} triples", "",
-             f"Start-up (process start to first answer): karabakh-kg {ours.start_seconds:.2f} s, "
-             f"rdflib-endpoint {peer.start_seconds:.2f} s.", "",
-             "| stored query | karabakh-kg stored URL p50 / p99 ms | karabakh-kg /sparql p50 / p99 ms "
-             "| rdflib-endpoint p50 / p99 ms | ratio p50, stored URL | ratio p50, same text |",
-             "|---|---|---|---|---|---|"])
-    stored_ratios, text_ratios, light, restarts = [], [], [], 0
+    emit(*[f"Start-up (process start to first answer): karabakh-kg {ours.start_seconds:.2f} s, "
+           f"rdflib-endpoint {peer.start_seconds:.2f} s.", "",
+           "| stored query | karabakh-kg stored URL p50 / p99 ms | karabakh-kg /sparql p50 / p99 ms "
+           "| rdflib-endpoint p50 / p99 ms | ratio p50, stored URL | ratio p50, same text |",
+           "|---|---|---|---|---|---|"])
+    stored_ratios, text_ratios, restarts = [], [], 0
     try:
-        queries = stored_queries_for_bench()
-        for query_id, text in queries:
+        for query_id, text in stored_queries_for_bench():
             stored = latency(f"{ours.base}/queries/{query_id}.json", None, samples, budget)
             direct = latency(ours.endpoint, {"query": text}, samples, budget)
             other = latency(peer.endpoint, {"query": text}, samples, budget)
@@ -274,8 +492,6 @@ def bench_dataset(label: str, build_dir: Path, samples: int, budget: float, clie
             if complete:
                 stored_ratios.append(ratio_stored)
                 text_ratios.append(ratio_text)
-            if complete and max(stored["p50"], direct["p50"], other["p50"]) < 1.0:
-                light.append((query_id, text))
             ratios = f"{ratio_stored:.2f} | {ratio_text:.2f}" if complete else "n/a | n/a"
             emit(f"| {query_id} | {cell(stored)} | {cell(direct)} | {cell(other)} | {ratios} |")
         geometric = (f"{statistics.geometric_mean(stored_ratios):.2f} (stored URL), "
@@ -284,24 +500,24 @@ def bench_dataset(label: str, build_dir: Path, samples: int, budget: float, clie
                  f"Samples per query and server: {samples} at most, {budget:g} s of sampling at most"
                  + (f"; rdflib-endpoint was restarted {restarts} time(s) after a query it could not finish "
                     f"in {HTTP_TIMEOUT} s" if restarts else "") + ".", "")
-        left_out = [q for q, _ in queries if q not in {i for i, _ in light}]
-        ours_mix = [(f"{ours.base}/queries/{query_id}.json", None) for query_id, _ in light]
-        peer_mix = [(peer.endpoint, {"query": text}) for _, text in light]
-        if not light:
-            emit("No stored query ran in under 1 s on both servers: no throughput test.", "")
-            return
-        ours_rate = throughput(ours_mix, clients, seconds)
-        peer_rate = throughput(peer_mix, clients, seconds)
-        ratio = f"{ours_rate['rps'] / peer_rate['rps']:.2f}" if peer_rate["rps"] else "n/a"
-        emit(f"Throughput, {clients} concurrent clients cycling for {seconds:g} s over the {len(light)} stored "
-             f"queries both servers answer in under 1 s"
-             + (f" (left out: {', '.join(left_out)})" if left_out else "") + ": "
-             f"karabakh-kg {ours_rate['rps']:.1f} requests/s ({ours_rate['errors']} not 200), "
-             f"rdflib-endpoint {peer_rate['rps']:.1f} requests/s ({peer_rate['errors']} not 200); "
-             f"ratio {ratio} (ours / peer).", "")
     finally:
         ours.stop()
         peer.stop()
+
+
+def bench_throughput(build_dir: Path, clients: int, seconds: float, entity_limit: int,
+                     engines: tuple[str, ...]) -> None:
+    """Throughput of each karabakh-kg configuration beside rdflib-endpoint's on one build, as a table."""
+    startup, rows = throughput(build_dir, clients, seconds, entity_limit, engines)
+    client = rows[0].ours.client if rows else "?"
+    emit(f"Throughput: {clients} concurrent clients, {seconds:g} s per run, client {client}; karabakh-kg with "
+         f"`--max-concurrent-queries {max(8, clients)}`, one server running at a time. Start-up: "
+         + ", ".join(f"{name} {value:.2f} s" for name, value in startup.items()) + ".", "",
+         "| requests | karabakh-kg configuration | karabakh-kg served req/s | rdflib-endpoint served req/s "
+         "| ratio req/s, ours / peer |",
+         "|---|---|---|---|---|",
+         *[f"| {row.mix} | {row.variant} | {row.ours.rps:,.1f} {row.ours.note()} "
+           f"| {row.peer.rps:,.1f} {row.peer.note()} | {rate_ratio(row.ours, row.peer)} |" for row in rows], "")
 
 
 def machine() -> str:
@@ -325,8 +541,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--samples", type=int, default=40, help="requests per query and server (after 2 warm-ups)")
     parser.add_argument("--budget", type=float, default=20.0, help="seconds of sampling per query and server at most")
-    parser.add_argument("--clients", type=int, default=4, help="concurrent clients in the throughput test")
+    parser.add_argument("--clients", type=int, default=8, help="concurrent clients in the throughput test")
     parser.add_argument("--seconds", type=float, default=10.0, help="duration of each throughput test")
+    parser.add_argument("--entities", type=int, default=1000, help="entities the lookups cycle over, at most")
+    parser.add_argument("--engines", default="rdflib,oxigraph", help="karabakh-kg engines in the throughput test")
     parser.add_argument("--triples", type=int, default=100_000, help="generated triples added to the seed")
     parser.add_argument("--work", type=Path, default=None, help="keep builds here (reused when present)")
     parser.add_argument("--run-rdflib-endpoint", nargs=2, metavar=("NQUADS", "PORT"), help=argparse.SUPPRESS)
@@ -341,15 +559,19 @@ def main() -> None:
         big = build(work, f"seed-plus-{args.triples}", args.triples)
         emit("## Benchmark: karabakh-kg vs rdflib-endpoint", "",
              f"Command: `python bench/bench_server.py --samples {args.samples} --budget {args.budget:g} "
-             f"--clients {args.clients} --seconds {args.seconds:g} --triples {args.triples}`", "",
+             f"--clients {args.clients} --seconds {args.seconds:g} --entities {args.entities} "
+             f"--engines {args.engines} --triples {args.triples}`", "",
              f"Machine: {machine()}.", "",
              "Latency is per request over HTTP on the loopback interface, JSON results, one client; "
              "karabakh-kg runs with its default settings (2 query workers, at most 4 concurrent queries, "
              "10 s per query). Ratios are rdflib-endpoint's p50 over karabakh-kg's: above 1, karabakh-kg "
              "answered faster. *Stored URL* binds parameters as RDF terms before evaluation; *same text* "
              "sends both servers the identical query, parameters in a trailing VALUES clause.", "")
+        engines = tuple(args.engines.split(","))
         for label, build_dir in (("Seed graph", seed), (f"Seed plus {args.triples:,} generated triples", big)):
-            bench_dataset(label, build_dir, args.samples, args.budget, args.clients, args.seconds)
+            emit(f"### {label}: {triple_count(build_dir):,} triples", "")
+            bench_latency(build_dir, args.samples, args.budget)
+            bench_throughput(build_dir, args.clients, args.seconds, args.entities, engines)
     finally:
         if args.work is None:
             shutil.rmtree(work, ignore_errors=True)
