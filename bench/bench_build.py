@@ -10,12 +10,16 @@ run, on the same data, each in a fresh subprocess (so peak memory is that step's
 * engines: load time of the built N-Quads and peak RSS, then p50/p99 of every stored query and of
   every query of the differential corpus (tests/engine_corpus.py), on Oxigraph and on rdflib;
 * exports: seconds per format of ``karabakh-kg export`` (deterministic, sorted) against rdflib's
-  own ``serialize`` of the same dataset.
+  own ``serialize`` of the same dataset;
+* http (``--http``): server start-up, and served requests per second with 8 concurrent clients
+  (lookups and aggregates, karabakh-kg's answer cache on and off, each engine) against
+  rdflib-endpoint over the same build, measured by bench/bench_server.py's ``throughput``.
 
-Ratios are baseline / candidate (above 1: the candidate is faster or smaller). HTTP latency and
-throughput against rdflib-endpoint are measured by bench/bench_server.py (``--http`` runs it too).
+Ratios are baseline / candidate for times and memory, candidate / baseline for requests per second
+(above 1: the candidate is faster or smaller). The size ``seed`` is the shipped seed graph. Per-query
+HTTP latency against rdflib-endpoint is in bench/bench_server.py's own report.
 
-    python bench/bench_build.py [--sizes 10000,100000,1000000] [--samples 20] [--work DIR] [--http]
+    python bench/bench_build.py [--sizes seed,10000,100000,1000000] [--samples 20] [--work DIR] [--http]
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 EXPORT_FORMATS = ("nquads", "ntriples", "turtle", "trig", "jsonld", "xml")
+SEED = "seed"  # the size naming the shipped seed facts and links instead of generated facts
 
 
 # -- child steps (run as `python bench_build.py --child STEP ARGS...`) ----------------------------
@@ -46,13 +51,21 @@ def _peak_mb() -> float:
                resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024
 
 
+def inputs_of(facts: str):
+    """The build inputs of a size: the shipped seed, or the shipped ontology with one fact file."""
+    from karabakh_kg.graph import build
+
+    return build.Inputs.shipped() if facts == SEED else build.Inputs.with_facts([facts])
+
+
 def child_build(facts: str, reasoner: str, validator: str, engine: str) -> dict:
-    """Parse, reason and validate one fact file with the given components; stage seconds and peak MB."""
+    """Parse, reason and validate one fact file (or ``seed``) with the given components; stage seconds
+    and peak MB."""
     from karabakh_kg.graph import build, engine as engine_mod, fastvalidate
 
     engine_mod.use(engine)
     fastvalidate.use(validator)
-    inputs = build.Inputs.with_facts([facts])
+    inputs = inputs_of(facts)
     dataset, timings = build.assemble(inputs, reasoner)
     started = time.perf_counter()
     violations = build.check(dataset, inputs)
@@ -188,8 +201,11 @@ class Table:
     def __init__(self):
         self.rows = []
 
-    def add(self, section, measure, size, candidate, baseline, unit="s", cand_name="", base_name=""):
-        """One row; values are numbers (None: not measured)."""
+    def add(self, section, measure, size, candidate, baseline, unit="s", cand_name="", base_name="",
+            cand_note="", base_note="", ratio=None):
+        """One row; values are numbers (None: not measured), notes follow them in their cell. The ratio
+        is baseline / candidate (times, memory); ``ratio`` gives it instead where that is not the
+        right one (a rate: candidate / baseline, or a bound)."""
         def fmt(v):
             """A number in the row's unit, or an en dash when not measured."""
             if v is None:
@@ -198,14 +214,18 @@ class Table:
                 return f"{v * 1000:.2f} ms" if v < 1 else f"{v:.2f} s"
             if unit == "MB":
                 return f"{v:,.0f} MB"
+            if unit == "req/s":
+                return f"{v:,.1f} req/s"
             return f"{v:.2f} s"
-        ratio = f"{baseline / candidate:.1f}×" if candidate and baseline else "–"
+        if ratio is None:
+            ratio = f"{baseline / candidate:.1f}×" if candidate and baseline else "–"
         label = f"{cand_name} {fmt(candidate)}".strip() if candidate is not None or not cand_name.startswith(">") \
             else cand_name
         if baseline is not None:
             base = f"{base_name} {fmt(baseline)}".strip()
         else:
             base = base_name if base_name.startswith(">") else "–"
+        label, base = f"{label} {cand_note}".strip(), f"{base} {base_note}".strip()
         self.rows.append((section, measure, size, label, base, ratio))
         print(f"| {' | '.join(map(str, self.rows[-1]))} |", file=sys.stderr)
 
@@ -217,22 +237,51 @@ class Table:
         return "\n".join(lines)
 
 
-def bench_size(n: int, args, table: Table, work: Path) -> None:
-    """Generate ``n`` fact triples (once), then add the build, engine and export rows for that size."""
-    from karabakh_kg.graph import build
+def fact_file(n: int | str, work: Path) -> str:
+    """The facts of a size: ``seed``, or a file of ``n`` generated fact triples (written once)."""
     from karabakh_kg.graph.generate import generate
 
-    size = f"{n:,}"
+    if n == SEED:
+        return SEED
     facts = work / f"generated-{n}.nt"
     if not facts.is_file():
         generate(facts, n, seed=0)
+    return str(facts)
+
+
+def bench_http(size: str, build_dir: Path, args, table: Table) -> None:
+    """Server start-up and throughput rows for one build, each beside rdflib-endpoint's (measured by
+    bench_server.throughput, which runs one server at a time and stops each)."""
+    import bench_server
+
+    startup, rows = bench_server.throughput(build_dir, args.http_clients, args.http_seconds, args.http_entities,
+                                            tuple(args.http_engines.split(",")))
+    peer_start = startup.pop("rdflib-endpoint")
+    for name, seconds in startup.items():
+        table.add("http", "server start (process start to first answer)", size, seconds, peer_start,
+                  cand_name=name, base_name="rdflib-endpoint")
+    for row in rows:
+        table.add("http", f"{row.mix}, {args.http_clients} clients ({row.ours.client}): {row.variant}", size,
+                  row.ours.rps, row.peer.rps, unit="req/s", cand_name="karabakh-kg", base_name="rdflib-endpoint",
+                  cand_note=row.ours.note(), base_note=row.peer.note(),
+                  ratio=bench_server.rate_ratio(row.ours, row.peer))
+
+
+def bench_size(n: int | str, args, table: Table, work: Path) -> None:
+    """Generate ``n`` fact triples (once; ``seed``: the shipped facts), then add the build, engine,
+    export and http rows for that size."""
+    from karabakh_kg.graph import build
+
+    size = n if n == SEED else f"{n:,}"
+    count = 0 if n == SEED else n
+    facts = fact_file(n, work)
     print(f"== {size} triples", file=sys.stderr)
     if "build" not in args.steps:
         fast = slow = None
     else:
-        fast = run_child("build", str(facts), "fast", "fast", "rdflib")
-        slow = run_child("build", str(facts), "owlrl", "pyshacl", "rdflib",
-                         timeout=args.baseline_timeout) if n <= args.baseline_max else None
+        fast = run_child("build", facts, "fast", "fast", "rdflib")
+        slow = run_child("build", facts, "owlrl", "pyshacl", "rdflib",
+                         timeout=args.baseline_timeout) if count <= args.baseline_max else None
     for stage in ("parse", "reason", "validate") if "build" in args.steps else ():
         table.add("build", stage, size, fast and fast[stage], slow and slow[stage],
                   cand_name="fast" if stage != "parse" else "", base_name=
@@ -243,7 +292,7 @@ def bench_size(n: int, args, table: Table, work: Path) -> None:
     # the build whose N-Quads the engines and exports read
     out = work / f"build-{n}"
     if not (out / build.DATASET_FILE).is_file():
-        build.build(out, build.Inputs.with_facts([str(facts)]))
+        build.build(out, inputs_of(facts))
     nquads = str(out / build.DATASET_FILE)
     if "engines" not in args.steps:
         ox = rd = None
@@ -263,12 +312,14 @@ def bench_size(n: int, args, table: Table, work: Path) -> None:
                   cand_name=f"> {a['over']:.0f} s (stopped)" if a.get("over") else "",
                   base_name=f"> {b['over']:.0f} s (stopped)" if b.get("over") else "")
         table.add("query p99", name, size, a.get("p99"), b.get("p99"), unit="ms")
-    if n <= args.export_max and "exports" in args.steps:
+    if count <= args.export_max and "exports" in args.steps:
         for format_name in EXPORT_FORMATS:
             ours = run_child("export", nquads, format_name, False, timeout=args.baseline_timeout)
             theirs = run_child("export", nquads, format_name, True, timeout=args.baseline_timeout)
             table.add("export", format_name, size, ours and ours["seconds"], theirs and theirs["seconds"],
                       cand_name="deterministic", base_name="rdflib serialize")
+    if "http" in args.steps:
+        bench_http(size, out, args, table)
 
 
 def main() -> None:
@@ -278,7 +329,8 @@ def main() -> None:
         print(json.dumps(result))
         return
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sizes", default="10000,100000,1000000", help="generated fact triples, comma-separated")
+    parser.add_argument("--sizes", default="10000,100000,1000000",
+                        help="generated fact triples, comma-separated; `seed`: the shipped seed graph")
     parser.add_argument("--samples", type=int, default=20, help="runs per query and engine (after a warm-up)")
     parser.add_argument("--budget", type=float, default=10.0, help="seconds of sampling per query at most")
     parser.add_argument("--baseline-max", type=int, default=100_000,
@@ -286,18 +338,24 @@ def main() -> None:
     parser.add_argument("--baseline-timeout", type=float, default=1800.0, help="seconds per baseline step")
     parser.add_argument("--export-max", type=int, default=100_000, help="largest size for the export timings")
     parser.add_argument("--work", type=Path, default=None, help="keep generated files and builds here")
-    parser.add_argument("--http", action="store_true", help="also run bench/bench_server.py (HTTP)")
+    parser.add_argument("--http", action="store_true", help="also the http step (same as adding it to --steps)")
     parser.add_argument("--steps", default="build,engines,exports",
-                        help="which measurements: build, engines, exports (comma-separated)")
+                        help="which measurements: build, engines, exports, http (comma-separated)")
+    parser.add_argument("--http-clients", type=int, default=8, help="concurrent clients in the http step")
+    parser.add_argument("--http-seconds", type=float, default=10.0, help="seconds of each load run in the http step")
+    parser.add_argument("--http-entities", type=int, default=1000, help="entities the lookups cycle over, at most")
+    parser.add_argument("--http-engines", default="rdflib,oxigraph", help="karabakh-kg engines in the http step")
     parser.add_argument("--query-cap", type=float, default=900.0,
                         help="seconds all queries of one engine may take; later queries show as not measured")
     args = parser.parse_args()
+    if args.http:
+        args.steps += ",http"
     os.environ["KKG_BENCH_QUERY_CAP"] = str(args.query_cap)
     work = args.work or Path(tempfile.mkdtemp(prefix="kkg-bench-"))
     work.mkdir(parents=True, exist_ok=True)
     table = Table()
     started = time.time()
-    for n in [int(x) for x in args.sizes.split(",") if x]:
+    for n in [x if x == SEED else int(x) for x in args.sizes.split(",") if x]:
         bench_size(n, args, table, work)
     load = os.getloadavg()
     print(f"\nMachine: {platform.platform()}, Python {platform.python_version()}, {os.cpu_count()} CPUs, "
@@ -305,8 +363,6 @@ def main() -> None:
           f"{(time.time() - started) / 60:.0f} min.\n")
     print(f"Command: python bench/bench_build.py {' '.join(sys.argv[1:])}\n")
     print(table.markdown())
-    if args.http:
-        subprocess.run([sys.executable, str(HERE / "bench_server.py"), "--work", str(work / "http")], check=False)
 
 
 if __name__ == "__main__":
