@@ -6,6 +6,7 @@ of the table) twins and ``.rq`` for the source.
 from __future__ import annotations
 
 import json
+import threading
 
 from flask import Blueprint, Response, render_template, request, url_for
 
@@ -30,10 +31,14 @@ def _stored(query_id: str):
     return queries[query_id]
 
 
+_PARSE_LOCK = threading.Lock()
+
+
 def kind_of(stored) -> str:
     """Whether a stored query answers a table or a graph (parsed once; stored queries are trusted)."""
     def parse() -> str:
-        return negotiation.KIND_OF_QUERY[query_mod.parse_query(stored.text, stored.source).algebra.name]
+        with _PARSE_LOCK:  # rdflib's SPARQL grammar (pyparsing) breaks when two threads parse at once
+            return negotiation.KIND_OF_QUERY[query_mod.parse_query(stored.text, stored.source).algebra.name]
     return current().memo.get(("kind", stored.id), parse)
 
 

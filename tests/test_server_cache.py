@@ -113,3 +113,21 @@ def test_a_burst_of_the_same_query_is_evaluated_once():
         assert len({r.content for r in answers}) == 1
         cache = _endpoint(app).answers
         assert cache.shared >= 1 and cache.shared + cache.hits == 7
+
+
+def test_first_requests_for_different_stored_queries_at_once_all_succeed(dataset):
+    """Each stored query is parsed on its first request; rdflib's parser is not thread-safe, and a
+    clash once left a query answering 400 until the server restarted."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from karabakh_kg.graph import stored_queries
+
+    shipped = stored_queries.load_all()
+    ids = [q.id for q in shipped.values() if "SERVICE" not in q.text and not q.params]
+    for _ in range(3):
+        with app_for(dataset, stored=shipped, max_concurrent_queries=16) as app, live_server(app) as url:
+            with ThreadPoolExecutor(8) as pool:
+                first = list(pool.map(lambda i: requests.get(f"{url}/queries/{i}.json", timeout=60).status_code,
+                                      ids * 2))
+            again = [requests.get(f"{url}/queries/{i}.json", timeout=60).status_code for i in ids]
+            assert first == [200] * 2 * len(ids) and again == [200] * len(ids)
