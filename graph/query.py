@@ -168,8 +168,11 @@ def with_values(text: str, parsed, bindings: dict) -> str | None:
     top-level group, or None where that would not give rdflib's answers (see above)."""
     if parsed.algebra.name not in ("SelectQuery", "AskQuery"):
         return None
-    names = {v for v in bindings if _mentions(dict.get(parsed.algebra, "p"), {v})}
-    if not _spine_safe(dict.get(parsed.algebra, "p"), names):
+    pattern = dict.get(parsed.algebra, "p")
+    # a variable neither projected nor used changes nothing: left out (the projection counts as a use,
+    # so a projected variable the WHERE clause never mentions is shown with its value, as by rdflib)
+    names = {v for v in bindings if _mentions(pattern, {v})}
+    if not _spine_safe(pattern, names):
         return None
     terms = [_sparql_term(bindings[v]) for v in sorted(names)]
     if None in terms:

@@ -133,6 +133,8 @@ SELECT ?claim ?v WHERE {
 SELECT ?claim WHERE {
   { SELECT ?claim WHERE { ?claim kkg:claimant ?who } }
 } ORDER BY ?claim""", {"who": URIRef("https://w3id.org/karabakh-kg/id/actor/sohr")}),
+    ("bound-projected-and-not", """
+SELECT ?tag ?p ?o WHERE { ?s ?p ?o } ORDER BY ?p ?o""", {"s": WAR, "tag": Literal("a tag", lang="en")}),
     ("bound-ask", """ASK { ?claim kkg:claimant ?who ; kkg:value 541 }""",
      {"who": URIRef("https://w3id.org/karabakh-kg/id/actor/sohr")}),
     ("bound-string-literal", """
