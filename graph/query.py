@@ -65,8 +65,129 @@ def run_query(dataset: Dataset | Graph, query: str | Query, bindings: dict | Non
         return dataset.query(parsed, init)
     text = getattr(parsed, "kkg_text", None)
     if engine.runs_natively(dataset, text):
+        if init and not _all_projected(parsed, init):
+            bound = with_values(text, parsed, init)
+            if bound is not None:
+                return engine.native_query(dataset, bound, parsed, {}, PREFIXES)
         return engine.native_query(dataset, text, parsed, init, PREFIXES)
     return dataset.query(parsed, initBindings=init)
+
+
+# -- pre-bound variables as a VALUES block ------------------------------------------------------
+#
+# Oxigraph substitutes only projected variables (SPARQL SEP-0007), while rdflib pre-binds any
+# variable (initBindings). For SELECT and ASK queries, a one-row VALUES block at the start of the
+# query's top-level group gives the same answers as rdflib's pre-binding wherever the bound
+# variables occur only where a join with that block distributes: in triple patterns (and GRAPH
+# names) reached through joins, UNION and GRAPH, and in expressions of the top-level group (its
+# FILTERs, BINDs and OPTIONAL conditions, which see the block's binding), the projection, grouping
+# and ordering. Anywhere else (a subquery, the inside of a nested OPTIONAL or MINUS, a nested
+# FILTER or BIND, an inline VALUES) the answers could differ, and the query is left to
+# engine.native_query as before. tests/test_engines.py compares both engines on such queries.
+
+_SPINE = {"Project", "OrderBy", "Slice", "Distinct", "Reduced", "AggregateJoin", "Group", "Filter",
+          "Extend", "Join", "LeftJoin", "Minus", "SelectQuery", "AskQuery"}
+
+
+def _mentions(node, names: set) -> bool:
+    """True when any of the variables occurs anywhere in an algebra node or expression."""
+    if isinstance(node, Variable):
+        return node in names
+    if isinstance(node, dict):  # CompValue (its own __getitem__ resolves variables: read raw values)
+        return any(_mentions(v, names) for k, v in dict.items(node) if not str(k).startswith("_"))
+    if isinstance(node, (list, tuple, set, frozenset)):
+        return any(_mentions(v, names) for v in node)
+    return False
+
+
+def _spine_safe(node, names: set) -> bool:
+    """Safe on the top-level spine (the block is joined beneath: expressions here see its binding)."""
+    kind = getattr(node, "name", None)
+    if kind not in _SPINE:
+        return _element_safe(node, names)  # the group's first element: joined with the block
+    get = lambda key: dict.get(node, key)  # noqa: E731
+    if kind == "Extend" and get("var") in names:
+        return False
+    if kind == "Join":
+        return _spine_safe(get("p1"), names) and _element_safe(get("p2"), names)
+    if kind == "LeftJoin":
+        return _spine_safe(get("p1"), names) and _element_safe(get("p2"), names)
+    if kind == "Minus":
+        return _spine_safe(get("p1"), names) and not _mentions(get("p2"), names)
+    return _spine_safe(get("p"), names)
+
+
+def _element_safe(node, names: set) -> bool:
+    """Safe as an element evaluated on its own and then joined with the block."""
+    if not _mentions(node, names):
+        return True
+    kind = getattr(node, "name", None)
+    get = lambda key: dict.get(node, key)  # noqa: E731
+    if kind == "BGP":
+        return True
+    if kind == "Graph":
+        return _element_safe(get("p"), names)
+    if kind in ("Join", "Union"):
+        return _element_safe(get("p1"), names) and _element_safe(get("p2"), names)
+    if kind in ("LeftJoin", "Minus"):
+        return _element_safe(get("p1"), names) and not _mentions(get("p2"), names) \
+            and not _mentions(get("expr"), names)
+    if kind == "Filter":
+        return not _mentions(get("expr"), names) and _element_safe(get("p"), names)
+    if kind == "Extend":
+        return get("var") not in names and not _mentions(get("expr"), names) and _element_safe(get("p"), names)
+    return False
+
+
+def _all_projected(parsed, bindings: dict) -> bool:
+    """True when a SELECT query projects every pre-bound variable (Oxigraph substitutes those itself)."""
+    algebra = parsed.algebra
+    return algebra.name == "SelectQuery" and set(bindings) <= set(dict.get(algebra, "PV") or [])
+
+
+_IRI = re.compile(r'[^<>"{}|^`\\\x00-\x20]*')
+_TOKENS = re.compile(r'"""(?:[^"\\]|\\.|"(?!""))*"""|\'\'\'(?:[^\'\\]|\\.|\'(?!\'\'))*\'\'\''
+                     r'|"(?:[^"\\\n\r]|\\.)*"|\'(?:[^\'\\\n\r]|\\.)*\''
+                     r'|<[^<>"{}|^`\\\x00-\x20]*>|#[^\n\r]*|[{}()]')
+
+
+def _sparql_term(term) -> str | None:
+    """A term in SPARQL syntax for a VALUES block; None for terms VALUES cannot hold (blank nodes)."""
+    if isinstance(term, URIRef) and _IRI.fullmatch(str(term)):
+        return f"<{term}>"
+    if isinstance(term, Literal):
+        text = (str(term).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+                .replace("\r", "\\r"))
+        if term.language:
+            return f'"{text}"@{term.language}'
+        if term.datatype is not None:
+            return f'"{text}"^^{_sparql_term(URIRef(term.datatype))}' if _IRI.fullmatch(str(term.datatype)) else None
+        return f'"{text}"'
+    return None
+
+
+def with_values(text: str, parsed, bindings: dict) -> str | None:
+    """The query text with the pre-bound variables as a one-row VALUES block at the start of its
+    top-level group, or None where that would not give rdflib's answers (see above)."""
+    if parsed.algebra.name not in ("SelectQuery", "AskQuery"):
+        return None
+    pattern = dict.get(parsed.algebra, "p")
+    # a variable neither projected nor used changes nothing: left out (the projection counts as a use,
+    # so a projected variable the WHERE clause never mentions is shown with its value, as by rdflib)
+    names = {v for v in bindings if _mentions(pattern, {v})}
+    if not _spine_safe(pattern, names):
+        return None
+    terms = [_sparql_term(bindings[v]) for v in sorted(names)]
+    if None in terms:
+        return None
+    depth = 0
+    for token in _TOKENS.finditer(text):
+        value = token.group()
+        depth += (value == "(") - (value == ")")
+        if value == "{" and depth == 0:  # the top-level group (a projected EXISTS sits in parentheses)
+            block = f" VALUES ({' '.join(v.n3() for v in sorted(names))}) {{ ({' '.join(terms)}) }}"
+            return text[:token.end()] + block + text[token.end():]
+    return None
 
 
 def term_text(term) -> str:

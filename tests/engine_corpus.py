@@ -110,6 +110,36 @@ SELECT ?who ?claim ?v WHERE { ?claim kkg:claimant ?who ; kkg:value ?v } ORDER BY
      {"who": URIRef("https://w3id.org/karabakh-kg/id/actor/azerbaijan")}),
     ("bound-literal-parameter", """
 SELECT ?claim WHERE { ?claim kkg:value ?v } ORDER BY ?claim""", {"v": Literal(6)}),
+    # pre-bound variables that are not projected: run natively as a VALUES block (graph/query.py)
+    ("bound-in-union-and-graph", """
+SELECT ?dir ?p ?o WHERE {
+  { GRAPH ?g { ?who ?p ?o } BIND ("out" AS ?dir) } UNION { GRAPH ?g { ?o ?p ?who } BIND ("in" AS ?dir) }
+  FILTER (?g != <https://w3id.org/karabakh-kg/graph/inferred>)
+} ORDER BY ?dir ?p ?o""", {"who": URIRef("https://w3id.org/karabakh-kg/id/actor/azerbaijan")}),
+    ("bound-in-optional-filter-and-bind", """
+SELECT ?claim ?v ?same ?who2 WHERE {
+  ?claim kkg:claimant ?c .
+  OPTIONAL { ?claim kkg:value ?v FILTER (?c = ?who) }
+  BIND (?c = ?who AS ?same)
+  OPTIONAL { ?claim kkg:appliesTo ?who2 FILTER (?who2 = ?who) }
+  FILTER NOT EXISTS { ?claim kkg:minValue ?who }
+} ORDER BY ?claim ?v ?who2""", {"who": URIRef("https://w3id.org/karabakh-kg/id/actor/azerbaijan")}),
+    ("bound-in-nested-optional", """
+SELECT ?claim ?v WHERE {
+  ?claim a kkg:CasualtyClaim .
+  { ?claim kkg:category ?cat OPTIONAL { ?claim kkg:value ?v FILTER (?v = ?n) } }
+} ORDER BY ?claim""", {"n": Literal(6)}),
+    ("bound-in-subquery", """
+SELECT ?claim WHERE {
+  { SELECT ?claim WHERE { ?claim kkg:claimant ?who } }
+} ORDER BY ?claim""", {"who": URIRef("https://w3id.org/karabakh-kg/id/actor/sohr")}),
+    ("bound-projected-and-not", """
+SELECT ?tag ?p ?o WHERE { ?s ?p ?o } ORDER BY ?p ?o""", {"s": WAR, "tag": Literal("a tag", lang="en")}),
+    ("bound-ask", """ASK { ?claim kkg:claimant ?who ; kkg:value 541 }""",
+     {"who": URIRef("https://w3id.org/karabakh-kg/id/actor/sohr")}),
+    ("bound-string-literal", """
+SELECT ?claim WHERE { ?claim kkg:verbatim ?text } ORDER BY ?claim""",
+     {"text": Literal("541 Syrian mercenaries killed")}),
     ("ask-true", """ASK { ?s a kkg:War }""", {}),
     ("ask-false", """ASK { ?s kkg:winner <https://w3id.org/karabakh-kg/id/actor/nobody> }""", {}),
     ("construct-claim-summary", """
