@@ -16,7 +16,7 @@ from rdflib.plugins.sparql import prepareQuery
 from rdflib.plugins.sparql.sparql import Query
 from rdflib.query import Result
 
-from . import engine, formats, remote_store
+from . import engine, formats, query_text, remote_store
 from .errors import KkgError, Location
 from .export import serialize_graph
 from .iris import PREFIXES
@@ -146,9 +146,6 @@ def _all_projected(parsed, bindings: dict) -> bool:
 
 
 _IRI = re.compile(r'[^<>"{}|^`\\\x00-\x20]*')
-_TOKENS = re.compile(r'"""(?:[^"\\]|\\.|"(?!""))*"""|\'\'\'(?:[^\'\\]|\\.|\'(?!\'\'))*\'\'\''
-                     r'|"(?:[^"\\\n\r]|\\.)*"|\'(?:[^\'\\\n\r]|\\.)*\''
-                     r'|<[^<>"{}|^`\\\x00-\x20]*>|#[^\n\r]*|[{}()]')
 
 
 def _sparql_term(term) -> str | None:
@@ -180,14 +177,12 @@ def with_values(text: str, parsed, bindings: dict) -> str | None:
     terms = [_sparql_term(bindings[v]) for v in sorted(names)]
     if None in terms:
         return None
-    depth = 0
-    for token in _TOKENS.finditer(text):
-        value = token.group()
-        depth += (value == "(") - (value == ")")
-        if value == "{" and depth == 0:  # the top-level group (a projected EXISTS sits in parentheses)
-            block = f" VALUES ({' '.join(v.n3() for v in sorted(names))}) {{ ({' '.join(terms)}) }}"
-            return text[:token.end()] + block + text[token.end():]
-    return None
+    try:
+        at = query_text.where_group_start(text, parsed.algebra.name)
+    except KkgError:
+        return None
+    block = f" VALUES ({' '.join(v.n3() for v in sorted(names))}) {{ ({' '.join(terms)}) }}"
+    return text[:at] + block + text[at:]
 
 
 def term_text(term) -> str:
