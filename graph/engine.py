@@ -161,11 +161,34 @@ def to_ox(term):
 # -- queries ------------------------------------------------------------------------------------
 
 _SERVICE = re.compile(r"\bSERVICE\b", re.IGNORECASE)
+_RANDOM = re.compile(r"\b(RAND|UUID|STRUUID)\s*\(", re.IGNORECASE)
 
 
 def runs_natively(dataset, text: str | None) -> bool:
     """True when Oxigraph will evaluate this query itself (an Oxigraph dataset, text known, no SERVICE)."""
     return text is not None and engine_of(dataset) == "oxigraph" and not _SERVICE.search(text)
+
+
+def _in_a_new_thread(evaluate):
+    """``evaluate()`` run in a thread of its own. Oxigraph draws RAND(), UUID() and STRUUID() from a
+    per-thread generator that a forked process inherits: every query worker (forked from one parent)
+    would draw the same "random" values. A new thread seeds a new generator from the OS."""
+    import threading
+
+    outcome: dict = {}
+
+    def run():
+        try:
+            outcome["value"] = evaluate()
+        except BaseException as exc:  # handed back to the caller's thread as it was
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=run, name="kkg-random-query")
+    thread.start()
+    thread.join()
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]
 
 
 def _dataset_clause(parsed) -> tuple[list | None, list | None]:
@@ -203,15 +226,26 @@ def native_query(dataset, text: str, parsed=None, bindings: dict | None = None,
         options["named_graphs"] = [to_ox(g) for g in named] if named else []
     if bindings:
         options["substitutions"] = {ox.Variable(str(k)): to_ox(v) for k, v in bindings.items()}
+    kind = parsed.algebra.name if parsed is not None else ""
+
+    def evaluate() -> Result:
+        return _as_result(store.query(text, **options), kind)
+
     try:
-        answer = store.query(text, **options)
-    except (SyntaxError, RuntimeError) as exc:
-        # Oxigraph substitutes only variables the query projects (SPARQL SEP-0007), while rdflib
-        # pre-binds any variable; and a text rdflib parsed but Oxigraph refuses is rdflib's to run.
-        if parsed is None or (isinstance(exc, RuntimeError) and "projection" not in str(exc)):
+        return _in_a_new_thread(evaluate) if _RANDOM.search(text) else evaluate()
+    except (SyntaxError, RuntimeError):
+        # A text rdflib parsed but Oxigraph refuses (a variable it cannot substitute, SEP-0007; a
+        # function it does not know, which SPARQL makes an expression error, not a failed query)
+        # is rdflib's to run, over the same store.
+        if parsed is None:
             raise
         return dataset.query(parsed, initBindings=bindings or {})
-    kind = parsed.algebra.name if parsed is not None else ""
+
+
+def _as_result(answer, kind: str) -> Result:
+    """Oxigraph's answer as an rdflib Result holding rdflib terms."""
+    import pyoxigraph as ox
+
     if isinstance(answer, ox.QueryBoolean):
         result = Result("ASK")
         result.askAnswer = bool(answer)

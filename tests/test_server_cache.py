@@ -131,3 +131,19 @@ def test_first_requests_for_different_stored_queries_at_once_all_succeed(dataset
                                       ids * 2))
             again = [requests.get(f"{url}/queries/{i}.json", timeout=60).status_code for i in ids]
             assert first == [200] * 2 * len(ids) and again == [200] * len(ids)
+
+
+def test_random_values_differ_between_query_workers_on_oxigraph():
+    """Oxigraph's random generator is inherited by every forked worker: without a fresh thread per
+    such query, two workers drew the same STRUUID()."""
+    from karabakh_kg.graph import engine
+    from server_helpers import TRICKY_TRIG
+
+    dataset = engine.new_dataset("oxigraph")
+    dataset.parse(data=TRICKY_TRIG, format="trig")
+    query = "SELECT (STRUUID() AS ?id) (RAND() AS ?r) WHERE {}"
+    with app_for(dataset, query_workers=2) as app:
+        client = app.test_client()
+        seen = [client.get("/sparql", query_string={"query": query}).get_json()["results"]["bindings"][0]["id"]["value"]
+                for _ in range(6)]
+    assert len(set(seen)) == 6
