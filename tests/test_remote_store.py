@@ -252,6 +252,12 @@ VIRTUOSO_DIFFERS: dict[str, str] = {
     "describe-war": "DESCRIBE is implementation-defined: rdflib gives the outgoing triples, Virtuoso "
                     "adds the incoming ones (121 triples instead of 62 here)",
     "describe-where": "DESCRIBE is implementation-defined (as describe-war)",
+    "bound-in-optional-filter-and-bind": "Virtuoso 7 gives `?c = ?who` as the integer 0/1, not an "
+                                         "xsd:boolean",
+    "bound-in-nested-optional": "an external store gets parameters as a VALUES block at the top of the "
+                                "query; inside a nested OPTIONAL that is not the same as pre-binding",
+    "bound-in-subquery": "as bound-in-nested-optional: a VALUES block at the top does not reach into "
+                         "a subquery",
 }
 
 
