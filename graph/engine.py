@@ -222,8 +222,8 @@ def native_query(dataset, text: str, parsed=None, bindings: dict | None = None,
     if default is None and named is None:
         options["use_default_graph_as_union"] = True
     else:
-        options["default_graph"] = [to_ox(g) for g in default] if default else []
-        options["named_graphs"] = [to_ox(g) for g in named] if named else []
+        options["default_graph"] = _graph_names(default)
+        options["named_graphs"] = _graph_names(named)
     if bindings:
         options["substitutions"] = {ox.Variable(str(k)): to_ox(v) for k, v in bindings.items()}
     kind = parsed.algebra.name if parsed is not None else ""
@@ -242,6 +242,32 @@ def native_query(dataset, text: str, parsed=None, bindings: dict | None = None,
         return dataset.query(parsed, initBindings=bindings or {})
 
 
+def _graph_names(graphs) -> list:
+    """The graphs as Oxigraph names, leaving out names Oxigraph cannot hold (``FROM <>``, a relative
+    IRI): no store has such a graph, so it adds nothing to the dataset, as with rdflib."""
+    names = []
+    for graph in graphs or ():
+        try:
+            names.append(to_ox(graph))
+        except ValueError:
+            continue
+    return names
+
+
+def _converter():
+    """``to_rdflib`` converting each distinct term once: answers repeat labels and IRIs row after row,
+    and converting every cell was half the time of a large answer."""
+    seen: dict = {}
+
+    def convert(term):
+        found = seen.get(term)
+        if found is None:
+            found = seen[term] = to_rdflib(term)
+        return found
+
+    return convert
+
+
 def _as_result(answer, kind: str) -> Result:
     """Oxigraph's answer as an rdflib Result holding rdflib terms."""
     import pyoxigraph as ox
@@ -254,7 +280,8 @@ def _as_result(answer, kind: str) -> Result:
         names = [v.value for v in answer.variables]
         result.vars = [Variable(n) for n in names]
         variables = result.vars
-        result.bindings = [{var: to_rdflib(value) for var, value in zip(variables, row) if value is not None}
+        convert = _converter()
+        result.bindings = [{var: convert(value) for var, value in zip(variables, row) if value is not None}
                            for row in answer]
     else:
         result = Result("DESCRIBE" if kind == "DescribeQuery" else "CONSTRUCT")
@@ -262,6 +289,7 @@ def _as_result(answer, kind: str) -> Result:
         from .iris import bind_prefixes
 
         bind_prefixes(graph)
-        graph.addN((to_rdflib(t.subject), to_rdflib(t.predicate), to_rdflib(t.object), graph) for t in answer)
+        convert = _converter()
+        graph.addN((convert(t.subject), convert(t.predicate), convert(t.object), graph) for t in answer)
         result.graph = graph
     return result
