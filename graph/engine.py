@@ -53,12 +53,19 @@ def _oxigraph_store_class():
             from oxrdflib._converter import from_ox_graph_name, to_ox_quad_pattern
 
             try:
-                pattern = to_ox_quad_pattern(triple_pattern, context)
-            except (TypeError, ValueError):
+                found = self._inner.quads_for_pattern(*to_ox_quad_pattern(triple_pattern, context))
+            except (TypeError, ValueError):  # a literal subject, an IRI Oxigraph refuses: no match
                 return iter(())
             return (((to_rdflib(q.subject), to_rdflib(q.predicate), to_rdflib(q.object)),
                      iter((from_ox_graph_name(q.graph_name, self),)))
-                    for q in self._inner.quads_for_pattern(*pattern))
+                    for q in found)
+
+        def __len__(self, context=None):
+            """The number of quads (of one graph); 0 for a graph Oxigraph cannot name (``FROM <0>``)."""
+            try:
+                return super().__len__(context)
+            except ValueError:
+                return 0
 
         def addN(self, quads):  # noqa: N802 (rdflib's name)
             """Add many quads in one call (oxrdflib reads a generator twice and loses the events)."""
