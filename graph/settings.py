@@ -106,6 +106,10 @@ SETTINGS: tuple[Setting, ...] = (
             "parameters, dataset and format) is not evaluated again; the build never changes while it "
             "is served. Queries using NOW(), RAND(), UUID(), STRUUID(), BNODE() or SERVICE are never "
             "kept; nothing is kept in front of an external store. 0 turns the cache off."),
+    Setting("warm_stored_queries", True, bool,
+            "After start-up, answer every stored query that needs no parameter (with its defaults) once "
+            "in the background, so that its first request is served from the answer cache; the server "
+            "answers other requests meanwhile. Needs `answer_cache_mb` above 0."),
     Setting("store_endpoint", "", str,
             "SPARQL 1.1 Protocol query URL of an external store (Virtuoso, QLever, Fuseki) holding the "
             "pushed build; `serve` then evaluates every query there instead of in process, and `push` "

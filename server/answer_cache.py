@@ -25,7 +25,8 @@ def key_of(job: Job) -> tuple | None:
         return None
     bindings = tuple(sorted((str(name), value.n3() if hasattr(value, "n3") else repr(value))
                             for name, value in job.bindings.items()))
-    return (job.text, job.choice.table, job.choice.graph, job.choice.asked, job.max_rows, job.source,
+    # choice.asked only words a 406, and failures are never kept
+    return (job.text, job.choice.table, job.choice.graph, job.max_rows, job.source,
             bindings, tuple(job.default_graphs or ()), tuple(job.named_graphs or ()),
             job.default_graphs is None, job.named_graphs is None)
 
@@ -85,6 +86,9 @@ class AnswerCache:
             with self._lock:
                 self._flights.pop(key, None)
             flight.done.set()
+
+    def __len__(self) -> int:
+        return len(self._replies)
 
     def get(self, key: tuple | None) -> dict | None:
         """The kept reply for ``key``, or None."""

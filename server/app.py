@@ -26,7 +26,7 @@ from ..graph import settings as settings_mod
 from ..graph import stored_queries as stored_mod
 from ..graph import wikidata_federation
 from . import (data_routes, http_errors, http_manners, query_routes, safety, sparql_routes,
-               ui_routes)
+               ui_routes, warm_up)
 from .endpoint import Endpoint
 
 EXTENSION = "karabakh_kg"
@@ -77,6 +77,7 @@ def create_app(test_config: dict | None = None, build=None,
     http_manners.register(app)
     endpoint.start()
     atexit.register(endpoint.close)
+    endpoint.warming = warm_up.start(app)
     return app
 
 

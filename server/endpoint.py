@@ -80,6 +80,7 @@ class Endpoint:
         self._gate = threading.BoundedSemaphore(max(1, settings.max_concurrent_queries))
         self.memo = _Memo(size=0 if self.remote else 32)
         self.answers = answer_cache.AnswerCache(0 if self.remote else settings.answer_cache_mb * 1024 * 1024)
+        self.warming = None  # the warm-up thread (warm_up.py), once started
         self.unexpected_errors = 0  # counted by the catch-all error handler; tests assert it stays 0
 
     def start(self) -> "Endpoint":

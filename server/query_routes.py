@@ -115,14 +115,25 @@ def stored_query(name: str):
     if cached is not None:
         return cached
     if extension is not None:
-        fmt = negotiation.choose_format(kind, negotiation.request_accept(), [], extension)
-        choice = negotiation.Choice(fmt.name, None, f".{extension}") if kind == negotiation.TABLE \
-            else negotiation.Choice(None, fmt.name, f".{extension}")
+        choice = extension_choice(kind, extension, negotiation.request_accept())
     else:
         choice = negotiation.choose(negotiation.request_accept(), format_values)
-    job = Job(stored.text, choice, endpoint.settings.max_rows, source=stored.source,
-              bindings=stored.bindings(given))
+    job = stored_job(stored, choice, given)
     return answers.reply_response(endpoint.run(job), etag, filename=stored.id, download=extension is not None)
+
+
+def extension_choice(kind: str, extension: str, accept) -> negotiation.Choice:
+    """The format a ``/queries/<id>.<extension>`` URL asks for."""
+    fmt = negotiation.choose_format(kind, accept, [], extension)
+    if kind == negotiation.TABLE:
+        return negotiation.Choice(fmt.name, None, f".{extension}")
+    return negotiation.Choice(None, fmt.name, f".{extension}")
+
+
+def stored_job(stored, choice: negotiation.Choice, given: dict) -> Job:
+    """The job that runs a stored query with the given parameter values (defaults for the rest)."""
+    return Job(stored.text, choice, current().settings.max_rows, source=stored.source,
+               bindings=stored.bindings(given))
 
 
 def _wants_page(kind: str, format_values: list[str]) -> bool:

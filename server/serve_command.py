@@ -14,7 +14,7 @@ from .command_support import load_build, reports_errors, resolved, setting_optio
 SERVER_SETTINGS = ("host", "port", "threads", "query_timeout", "max_rows", "max_request_bytes",
                    "max_concurrent_queries", "query_workers", "query_memory_mb", "cors_origins",
                    "federation_allow_list", "wikidata_endpoint", "cache_max_age", "answer_cache_mb",
-                   "build_dir", "reasoner", "engine",
+                   "warm_stored_queries", "build_dir", "reasoner", "engine",
                    "store_endpoint", "store_user", "store_password")
 
 

@@ -108,7 +108,8 @@ def generated_dataset(triples: int = 400):
 
 
 TEST_SETTINGS = {"query_timeout": 5, "query_workers": 2, "max_concurrent_queries": 4, "port": 0,
-                 "host": "127.0.0.1", "threads": 6}
+                 "host": "127.0.0.1", "threads": 6,
+                 "warm_stored_queries": False}  # tests count cache hits and query slots; test_server_cache warms
 
 
 @contextlib.contextmanager

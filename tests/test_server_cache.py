@@ -147,3 +147,28 @@ def test_random_values_differ_between_query_workers_on_oxigraph():
         seen = [client.get("/sparql", query_string={"query": query}).get_json()["results"]["bindings"][0]["id"]["value"]
                 for _ in range(6)]
     assert len(set(seen)) == 6
+
+
+def test_stored_queries_are_warmed_after_start_up(dataset):
+    """With warm_stored_queries, the first request for a stored query is already a cache hit."""
+    from karabakh_kg.graph import stored_queries
+
+    shipped = stored_queries.load_all()
+    with app_for(dataset, stored=shipped, warm_stored_queries=True) as app:
+        _endpoint(app).warming.join(120)
+        cache = _endpoint(app).answers
+        before = cache.hits
+        client = app.test_client()
+        for query_id in ("casualties-by-claimant", "timeline"):
+            assert client.get(f"/queries/{query_id}.json").status_code == 200
+            assert client.get(f"/queries/{query_id}").status_code == 200
+        assert cache.hits - before == 4
+        assert client.get("/queries/entity.json", query_string={"entity": "actor:sohr"}).status_code == 200
+        assert cache.hits - before == 4  # a parameter value the warm-up did not use: evaluated
+
+
+def test_warming_is_off_when_the_cache_is(dataset):
+    from karabakh_kg.server import warm_up
+
+    with app_for(dataset, warm_stored_queries=True, answer_cache_mb=0) as app:
+        assert _endpoint(app).warming is None and warm_up.start(app) is None
