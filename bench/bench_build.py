@@ -290,6 +290,12 @@ def bench_http(size: str, build_dir: Path, args, table: Table) -> None:
                   row.ours.rps, row.peer.rps, unit="req/s", cand_name="karabakh-kg", base_name="rdflib-endpoint",
                   cand_note=row.ours.note(), base_note=row.peer.note(),
                   ratio=bench_server.rate_ratio(row.ours, row.peer))
+    engine = args.http_engines.split(",")[-1]
+    served = bench_server.served_stored_queries(build_dir, engine, args.samples, args.budget)
+    for query_id, measured in served.items():
+        table.add("http", f"stored:{query_id} over HTTP, p50 ({engine} engine)", size,
+                  measured["served"]["p50"], measured["evaluated"]["p50"], unit="ms",
+                  cand_name="served (answer cache, warmed)", base_name="evaluated on every request")
 
 
 def bench_size(n: int | str, args, table: Table, work: Path) -> None:

@@ -450,6 +450,32 @@ def throughput(build_dir: Path, clients: int, seconds: float, entity_limit: int,
     return startup, [Row(mix, variant, ours, peers[mix]) for mix, variant, ours in measured]
 
 
+def served_stored_queries(build_dir: Path, engine: str, samples: int, budget: float) -> dict:
+    """For each stored query needing no parameter: p50/p99 of ``/queries/<id>.json`` over HTTP as
+    served (answer cache on, stored queries warmed after start-up) and as evaluated on every request
+    (cache off), same engine and build; one client, so these are latencies, not throughput."""
+    from karabakh_kg.graph import stored_queries
+
+    ids = []
+    for query in stored_queries.load_all().values():
+        try:
+            query.bindings({})
+        except Exception:  # noqa: BLE001 - a required parameter: no URL without a value
+            continue
+        if not re.search(r"\bSERVICE\b", query.text, re.IGNORECASE):
+            ids.append(query.id)
+    out = {query_id: {} for query_id in ids}
+    for label, cache_mb in (("served", None), ("evaluated", 0)):
+        server = start_karabakh(build_dir, engine, cache_mb)
+        try:
+            for query_id in ids:
+                print(f"  stored:{query_id} over HTTP, {label} ...", file=sys.stderr)
+                out[query_id][label] = latency(f"{server.base}/queries/{query_id}.json", None, samples, budget)
+        finally:
+            server.stop()
+    return out
+
+
 def stored_queries_for_bench():
     """The shipped stored queries without SERVICE, with their editor text (parameters in VALUES)."""
     from karabakh_kg.graph import stored_queries
