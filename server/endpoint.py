@@ -92,18 +92,21 @@ class Endpoint:
         """Stop the query workers."""
         self.pool.close()
 
-    def run(self, job: worker_mod.Job) -> dict:
+    def run(self, job: worker_mod.Job, background: bool = False) -> dict:
         """Evaluate a job in a worker, within the concurrency cap and the time limit.
 
         When the cap is reached the request is refused at once with 503 and Retry-After rather than
         queued. A failed query raises its KkgError. A query answered before is answered from the
         answer cache (answer_cache.py), without a worker; identical queries arriving together are
-        evaluated once.
+        evaluated once. ``background`` jobs (the warm-up's, one at a time) do not count against
+        max_concurrent_queries, so they never make a client's request be refused.
         """
-        return self.answers.answer(answer_cache.key_of(job), lambda: self._evaluate(job),
+        return self.answers.answer(answer_cache.key_of(job), lambda: self._evaluate(job, background),
                                    wait=self.settings.query_timeout * 2 + 10)
 
-    def _evaluate(self, job: worker_mod.Job) -> dict:
+    def _evaluate(self, job: worker_mod.Job, background: bool = False) -> dict:
+        if background:
+            return self._reply(self.pool.run(job, self.settings.query_timeout))
         if not self._gate.acquire(blocking=False):
             retry = max(1, round(self.settings.query_timeout / 2))
             raise KkgError(f"the server is already answering {self.settings.max_concurrent_queries} queries "
@@ -113,6 +116,10 @@ class Endpoint:
             reply = self.pool.run(job, self.settings.query_timeout)
         finally:
             self._gate.release()
+        return self._reply(reply)
+
+    @staticmethod
+    def _reply(reply: dict) -> dict:
         if not reply["ok"]:
             raise worker_mod.error_from_reply(reply)
         return reply

@@ -44,7 +44,7 @@ def _warm(app: Flask) -> None:
                 choices = [query_routes.extension_choice(kind, "json", _ACCEPTS[0])]
                 choices += [negotiation.choose(accept, []) for accept in _ACCEPTS]
                 for choice in choices:
-                    endpoint.run(query_routes.stored_job(stored, choice, {}))
+                    endpoint.run(query_routes.stored_job(stored, choice, {}), background=True)
             except KkgError as exc:  # busy, too slow, a federated query offline: left to requests
                 log.info("stored query %s not warmed: %s", stored.id, exc)
             except Exception:  # noqa: BLE001 - the server must keep serving whatever this meets
