@@ -5,7 +5,7 @@ the tests' live-server fixture alike.
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import waitress
 from flask import Flask
@@ -59,11 +59,13 @@ class Background:
     server: object
     thread: threading.Thread
     url: str
+    stopping: threading.Event = field(default_factory=threading.Event)
 
     def stop(self) -> None:
         """Close the listening socket and open connections, stop the threads, end the server loop."""
         from waitress import wasyncore
 
+        self.stopping.set()
         self.server.close()
         wasyncore.close_all(self.server._map)
         self.server.task_dispatcher.shutdown(timeout=5)
@@ -73,6 +75,15 @@ class Background:
 def start_in_background(app: Flask, settings: Settings) -> Background:
     """Serve ``app`` from a daemon thread, exactly as ``serve`` does from the main thread."""
     server = create_server(app, settings)
-    thread = threading.Thread(target=server.run, name="karabakh-kg-waitress", daemon=True)
+    stopping = threading.Event()
+
+    def run() -> None:
+        try:
+            server.run()
+        except OSError:  # stop() closed the loop's sockets while it was waiting on them
+            if not stopping.is_set():
+                raise
+
+    thread = threading.Thread(target=run, name="karabakh-kg-waitress", daemon=True)
     thread.start()
-    return Background(server, thread, base_url(server))
+    return Background(server, thread, base_url(server), stopping)
