@@ -11,7 +11,7 @@ import json
 
 from rdflib import BNode, Dataset, Graph, Literal, URIRef
 from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
-from rdflib.compare import to_canonical_graph
+from rdflib.compare import _TripleCanonicalizer
 from rdflib.plugins.serializers.nt import _quoteLiteral
 
 from . import formats
@@ -24,28 +24,51 @@ def jsonld_context() -> dict:
     return {prefix: iri for prefix, iri in sorted(PREFIXES.items()) if prefix not in ("kkgraph",)}
 
 
-def _canonical(triples) -> list:
+def _canonical(triples, labels: dict | None = None) -> list:
     """The triples, sorted, with blank nodes renamed canonically (see _canonical_terms)."""
-    return sorted(_canonical_terms(triples), key=_term_key)
+    return sorted(_canonical_terms(triples, labels), key=_term_key)
 
 
-def _canonical_terms(triples) -> list:
-    """The triples with blank nodes renamed canonically (by their content), so labels never vary between runs.
+def _has_blank(triple) -> bool:
+    return isinstance(triple[0], BNode) or isinstance(triple[2], BNode) or isinstance(triple[1], BNode)
 
-    Only the triples that hold a blank node are handed to the canonicaliser: a blank node's label
-    depends on those alone, and at a million triples canonicalising everything took most of a minute.
-    """
+
+class _Labeller(_TripleCanonicalizer):
+    """rdflib's canonicaliser, keeping the labels it gives (it only hands back relabelled triples)."""
+
+    def _canonicalize_bnodes(self, triple, labels):
+        self.labels = labels
+        return super()._canonicalize_bnodes(triple, labels)
+
+
+def blank_labels(collections) -> dict:
+    """A canonical label for every blank node in the given collections of triples, computed once over
+    all of them, so that a node keeps one label across the named graphs of a file and two nodes never
+    share one. A label depends only on the triples that hold blank nodes (rdflib's canonicaliser
+    colours nothing else), so only those are handed to it: at a million triples canonicalising
+    everything took most of a minute."""
+    source = Graph()
+    for triples in collections:
+        for triple in triples:
+            if _has_blank(triple):
+                source.add(triple)
+    if not len(source):
+        return {}
+    labeller = _Labeller(source)
+    for _ in labeller.canonical_triples():
+        pass
+    return {node: BNode(f"cb{label}") for node, label in labeller.labels.items() if isinstance(node, BNode)}
+
+
+def _canonical_terms(triples, labels: dict | None = None) -> list:
+    """The triples with blank nodes renamed canonically (by their content, see blank_labels), so labels
+    never vary between runs; ``labels`` from blank_labels over a whole dataset, else these triples'."""
     triples = list(triples)
-    with_blanks = [t for t in triples if isinstance(t[0], BNode) or isinstance(t[2], BNode)
-                   or isinstance(t[1], BNode)]
-    if with_blanks:
-        source = Graph()
-        for triple in with_blanks:
-            source.add(triple)
-        triples = [t for t in triples if not (isinstance(t[0], BNode) or isinstance(t[2], BNode)
-                                              or isinstance(t[1], BNode))]
-        triples.extend(to_canonical_graph(source))
-    return triples
+    if labels is None:
+        labels = blank_labels([triples])
+    if not labels:
+        return triples
+    return [tuple(labels.get(n, n) for n in t) if _has_blank(t) else t for t in triples]
 
 
 def _term_key(triple) -> tuple:
@@ -88,8 +111,8 @@ def _sort_jsonld_nodes(value):
     return value
 
 
-def _sorted_copy(triples, target: Graph) -> Graph:
-    for triple in _canonical(triples):
+def _sorted_copy(triples, target: Graph, labels: dict | None = None) -> Graph:
+    for triple in _canonical(triples, labels):
         target.add(triple)
     return target
 
@@ -127,15 +150,17 @@ def _dataset_subset(dataset: Dataset, graph: str | None) -> Dataset:
     if graph is not None:
         wanted = select_graph_name(dataset, graph)
         contexts = [c for c in contexts if c.identifier == wanted]
-    for context in contexts:
-        _sorted_copy(context, out.graph(context.identifier))
+    contents = [set(context) for context in contexts]
+    labels = blank_labels(contents)
+    for context, triples in zip(contexts, contents):
+        _sorted_copy(triples, out.graph(context.identifier), labels)
     return out
 
 
 def lines_of(graphs: dict) -> bytes:
     """N-Quads (N-Triples for the graph named None) of graphs given as collections of triples, sorted,
-    duplicates dropped and blank nodes canonical per graph: the bytes ``serialize`` writes for the line
-    formats, made without building an rdflib store."""
+    duplicates dropped and blank nodes labelled canonically across all the graphs: the bytes
+    ``serialize`` writes for the line formats, made without building an rdflib store."""
     out = io.BytesIO()
     write_lines(graphs, out)
     return out.getvalue()
@@ -145,8 +170,9 @@ def write_lines(graphs: dict, stream) -> None:
     """Write ``lines_of(graphs)`` to a binary stream, a chunk at a time (the build writes a million
     quads this way, without holding the whole text twice)."""
     rows = set()
+    labels = blank_labels(graphs.values())
     for name, triples in graphs.items():
-        rows.update(_rows(_canonical_terms(triples), name))
+        rows.update(_rows(_canonical_terms(triples, labels), name))
     rows = sorted(rows)
     for start in range(0, len(rows), 65536):
         stream.write("".join(rows[start:start + 65536]).encode("utf-8", "replace"))

@@ -216,3 +216,22 @@ def _facts_triples() -> set:
 def test_default_graph_name_in_nquads_is_left_empty():
     line = export.lines_of({DATASET_DEFAULT_GRAPH_ID: {(URIRef("http://a/s"), URIRef("http://a/p"), Literal("x"))}})
     assert line == b'<http://a/s> <http://a/p> "x"  .\n'
+
+
+def test_blank_nodes_keep_one_label_across_graphs_and_never_share_one():
+    """Two distinct blank nodes in two graphs must not get the same label (they would merge when the
+    file is read back), and one node in two graphs must keep one label."""
+    a, b = URIRef("http://a/g1"), URIRef("http://a/g2")
+    x, y, shared = BNode(), BNode(), BNode()
+    kind = URIRef("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+    alone = {a: {(x, kind, URIRef("http://a/Event"))}, b: {(y, kind, URIRef("http://a/Source"))}}
+    back = Dataset()
+    back.parse(data=export.lines_of(alone), format="nquads")
+    assert len({s for g in (a, b) for s, _, _ in back.graph(g)}) == 2   # rdflib labels each _:cb0 alone
+    graphs = {a: {(x, kind, URIRef("http://a/Event")), (shared, kind, URIRef("http://a/Thing"))},
+              b: {(y, kind, URIRef("http://a/Source")), (shared, URIRef("http://a/p"), Literal("v"))}}
+    back = Dataset()
+    back.parse(data=export.lines_of(graphs), format="nquads")
+    nodes = {g: {s for s, _, _ in back.graph(g)} for g in (a, b)}
+    assert len(nodes[a] | nodes[b]) == 3          # x, y and the shared node: no merge, no split
+    assert len(nodes[a] & nodes[b]) == 1
