@@ -9,26 +9,35 @@ RAND(), UUID(), STRUUID(), BNODE(), SERVICE) are never kept.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import threading
 from collections import OrderedDict
 from typing import Callable
+
+from rdflib.plugins.sparql.parser import expandUnicodeEscapes
 
 from .worker import Job
 
 _VOLATILE = re.compile(r"\b(NOW|RAND|UUID|STRUUID|BNODE|SERVICE)\b", re.IGNORECASE)
 
 
-def key_of(job: Job) -> tuple | None:
-    """What makes two jobs' answers the same bytes, or None when the answer may change between runs."""
-    if _VOLATILE.search(job.text):
+# Memory an entry costs besides its answer (the key is a digest; the reply dict and its bookkeeping).
+ENTRY_OVERHEAD = 1024
+
+
+def key_of(job: Job) -> bytes | None:
+    """A digest of what makes two jobs' answers the same bytes, or None when the answer may change
+    between runs. The digest, not the text, is kept: a query text can be a megabyte."""
+    if _VOLATILE.search(expandUnicodeEscapes(job.text)):  # RAND() may be written \u0052AND()
         return None
     bindings = tuple(sorted((str(name), value.n3() if hasattr(value, "n3") else repr(value))
                             for name, value in job.bindings.items()))
     # choice.asked only words a 406, and failures are never kept
-    return (job.text, job.choice.table, job.choice.graph, job.max_rows, job.source,
-            bindings, tuple(job.default_graphs or ()), tuple(job.named_graphs or ()),
-            job.default_graphs is None, job.named_graphs is None)
+    parts = (job.text, job.choice.table, job.choice.graph, job.max_rows, job.source,
+             bindings, tuple(job.default_graphs or ()), tuple(job.named_graphs or ()),
+             job.default_graphs is None, job.named_graphs is None)
+    return hashlib.sha256(repr(parts).encode("utf-8", "surrogatepass")).digest()
 
 
 class _Flight:
@@ -53,7 +62,7 @@ class AnswerCache:
         self.misses = 0
         self.shared = 0  # requests answered by an identical request's evaluation, while it ran
 
-    def answer(self, key: tuple | None, evaluate: Callable[[], dict], wait: float) -> dict:
+    def answer(self, key: bytes | None, evaluate: Callable[[], dict], wait: float) -> dict:
         """The kept reply for ``key``, else ``evaluate()``'s (kept when it succeeds). Identical
         requests arriving while it runs wait for it (up to ``wait`` seconds) and share its reply or
         its error, so a burst of the same query costs one evaluation and one slot of the
@@ -90,7 +99,7 @@ class AnswerCache:
     def __len__(self) -> int:
         return len(self._replies)
 
-    def get(self, key: tuple | None) -> dict | None:
+    def get(self, key: bytes | None) -> dict | None:
         """The kept reply for ``key``, or None."""
         if key is None or not self.max_bytes:
             return None
@@ -103,9 +112,9 @@ class AnswerCache:
             self.hits += 1
             return reply
 
-    def put(self, key: tuple | None, reply: dict) -> None:
+    def put(self, key: bytes | None, reply: dict) -> None:
         """Keep a successful reply, dropping the least recently used ones beyond the byte budget."""
-        size = len(reply.get("data") or b"")
+        size = _cost(reply)
         if key is None or not reply.get("ok") or size > self.max_bytes // 4:
             return
         with self._lock:
@@ -115,4 +124,9 @@ class AnswerCache:
             self._bytes += size
             while self._bytes > self.max_bytes:
                 _, dropped = self._replies.popitem(last=False)
-                self._bytes -= len(dropped.get("data") or b"")
+                self._bytes -= _cost(dropped)
+
+
+def _cost(reply: dict) -> int:
+    """The memory an entry is counted for: its answer's bytes plus a fixed overhead."""
+    return len(reply.get("data") or b"") + ENTRY_OVERHEAD

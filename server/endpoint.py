@@ -99,7 +99,7 @@ class Endpoint:
         queued. A failed query raises its KkgError. A query answered before is answered from the
         answer cache (answer_cache.py), without a worker; identical queries arriving together are
         evaluated once. ``background`` jobs (the warm-up's, one at a time) do not count against
-        max_concurrent_queries, so they never make a client's request be refused.
+        max_concurrent_queries; they do occupy a query worker while they run.
         """
         return self.answers.answer(answer_cache.key_of(job), lambda: self._evaluate(job, background),
                                    wait=self.settings.query_timeout * 2 + 10)

@@ -16,7 +16,7 @@ from flask import Flask
 from werkzeug.datastructures import MIMEAccept
 
 from ..graph.errors import KkgError
-from . import negotiation, query_routes
+from . import answer_cache, negotiation, query_routes
 
 log = logging.getLogger("karabakh_kg.server.warm_up")
 
@@ -44,7 +44,9 @@ def _warm(app: Flask) -> None:
                 choices = [query_routes.extension_choice(kind, "json", _ACCEPTS[0])]
                 choices += [negotiation.choose(accept, []) for accept in _ACCEPTS]
                 for choice in choices:
-                    endpoint.run(query_routes.stored_job(stored, choice, {}), background=True)
+                    job = query_routes.stored_job(stored, choice, {})
+                    if answer_cache.key_of(job) is not None:  # never kept (SERVICE...): not run
+                        endpoint.run(job, background=True)
             except KkgError as exc:  # busy, too slow, a federated query offline: left to requests
                 log.info("stored query %s not warmed: %s", stored.id, exc)
             except Exception:  # noqa: BLE001 - the server must keep serving whatever this meets

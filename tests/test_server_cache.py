@@ -88,7 +88,8 @@ def test_parameters_are_part_of_the_key():
 
 
 def test_least_recently_used_answers_go_first_within_the_byte_budget():
-    cache = answer_cache.AnswerCache(max_bytes=400)
+    entry = 100 + answer_cache.ENTRY_OVERHEAD
+    cache = answer_cache.AnswerCache(max_bytes=4 * entry)
     for name in "abcd":
         cache.put((name,), {"ok": True, "data": b"x" * 100})
     assert cache.get(("a",)) is not None  # a is now the most recent
@@ -172,3 +173,19 @@ def test_warming_is_off_when_the_cache_is(dataset):
 
     with app_for(dataset, warm_stored_queries=True, answer_cache_mb=0) as app:
         assert _endpoint(app).warming is None and warm_up.start(app) is None
+
+
+def test_volatile_functions_written_with_escapes_are_not_kept():
+    assert answer_cache.key_of(_job("SELECT (\\u0052AND() AS ?r) WHERE {}")) is None
+    assert answer_cache.key_of(_job("SELECT (STR\\u0055UID() AS ?r) WHERE {}")) is None
+
+
+def test_long_query_texts_cost_what_their_keys_hold():
+    """The key is a digest and every entry is counted with an overhead: a stream of distinct,
+    megabyte-long query texts cannot grow the cache past its budget."""
+    cache = answer_cache.AnswerCache(max_bytes=64 * 1024)
+    for i in range(500):
+        job = _job("ASK {} #" + "x" * 100_000 + str(i))
+        cache.put(answer_cache.key_of(job), {"ok": True, "data": b"true"})
+    assert len(cache) <= 64 * 1024 // answer_cache.ENTRY_OVERHEAD
+    assert all(len(key) == 32 for key in cache._replies)
