@@ -73,6 +73,14 @@ AWKWARD = {
     "explicit-string.ttl": (False, '@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .\n'
                                    '<http://a/s> <http://a/p> "x"^^xsd:string .\n'),
     "relative.ttl": (False, '<s> <http://a/p> <o> .\n'),
+    "single-quoted-upper.ttl": (False, "<http://a/s> <http://a/p> 'x'@EN, '''y'''@EN .\n"),
+    "dotted-prefix-string.ttl": (False, '@prefix x.s: <http://www.w3.org/2001/XMLSchema#> .\n'
+                                        '<http://a/s> <http://a/p> "x"^^x.s:string .\n'),
+    "escaped-string-iri.nt": (False, '<http://a/s> <http://a/p> '
+                                     '"x"^^<http://www.w3.org/2001/XMLSchema\\u0023string> .\n'),
+    "comment-before-datatype.ttl": (False, '@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .\n'
+                                           '<http://a/s> <http://a/p> "x"^^ # the type\n xsd:string .\n'),
+    "base.ttl": (False, '@base <http://a/b/c/d> .\n<s> <http://a/p> <?q>, <./x/../y> .\n'),
     "nested.ttl": (True, '@prefix : <http://a/> .\n:s :p [ :q ( 1 2.0 "three" ) ; :r """long\nlines""" ] .\n'),
     "quads.nq": (True, '<http://a/s> <http://a/p> <http://a/o> <http://a/g> .\n'
                        '<http://a/s> <http://a/p> "default" .\n'),
@@ -235,3 +243,12 @@ def test_blank_nodes_keep_one_label_across_graphs_and_never_share_one():
     nodes = {g: {s for s, _, _ in back.graph(g)} for g in (a, b)}
     assert len(nodes[a] | nodes[b]) == 3          # x, y and the shared node: no merge, no split
     assert len(nodes[a] & nodes[b]) == 1
+
+
+def test_a_base_direction_is_left_to_rdflib_and_its_error():
+    """Oxigraph reads RDF 1.2 directional language tags, rdflib refuses them: the file gets rdflib's
+    located error rather than a silently dropped direction."""
+    source = SourceFile("dir.nt", b'<http://a/s> <http://a/p> "x"@en--ltr .\n')
+    assert fastparse.read(source, formats.by_extension("dir.nt")) is None
+    with pytest.raises(KkgError):
+        fastparse.read_graphs(source)
