@@ -7,6 +7,8 @@ first when there is none or its inputs changed.
 from __future__ import annotations
 
 import json
+import os
+import tempfile
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -217,12 +219,14 @@ def build(build_dir: str | Path, inputs: Inputs | None = None, reasoner: str = "
 
     out = Path(build_dir)
     out.mkdir(parents=True, exist_ok=True)
-    tmp = out / (DATASET_FILE + ".tmp")
-    with _no_gc(), tmp.open("wb") as stream:
-        write_lines(assembly.graphs, stream)
-    timings["write"] = time.perf_counter() - start
-    start = time.perf_counter()
+    # a file of this build's own: two builds into one directory never read or publish each other's
+    handle, name = tempfile.mkstemp(dir=out, prefix=DATASET_FILE + ".", suffix=".tmp")
+    tmp = Path(name)
     try:
+        with _no_gc(), os.fdopen(handle, "wb") as stream:
+            write_lines(assembly.graphs, stream)
+        timings["write"] = time.perf_counter() - start
+        start = time.perf_counter()
         violations = check(assembly, inputs, tmp)
         validate.raise_if_invalid(violations, "the data")
     except BaseException:

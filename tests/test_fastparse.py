@@ -252,3 +252,16 @@ def test_a_base_direction_is_left_to_rdflib_and_its_error():
     assert fastparse.read(source, formats.by_extension("dir.nt")) is None
     with pytest.raises(KkgError):
         fastparse.read_graphs(source)
+
+
+def test_an_invalid_build_leaves_the_previous_build_and_no_temporary_file(tmp_path):
+    out = tmp_path / "out"
+    build_mod.build(out)
+    before = (out / build_mod.DATASET_FILE).read_bytes()
+    bad = tmp_path / "bad.ttl"
+    bad.write_text("@prefix kkg: <https://w3id.org/karabakh-kg/ontology#> .\n"
+                   "<https://w3id.org/karabakh-kg/id/claim/orphan> a kkg:CasualtyClaim .\n")
+    with pytest.raises(KkgError):
+        build_mod.build(out, build_mod.Inputs.with_facts([str(bad)]))
+    assert (out / build_mod.DATASET_FILE).read_bytes() == before
+    assert sorted(p.name for p in out.iterdir()) == [build_mod.DATASET_FILE, build_mod.MANIFEST_FILE]
