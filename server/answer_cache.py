@@ -45,6 +45,7 @@ class _Flight:
 
     def __init__(self):
         self.done = threading.Event()
+        self.waiters = 0
         self.reply: dict | None = None
         self.error: BaseException | None = None
 
@@ -52,8 +53,9 @@ class _Flight:
 class AnswerCache:
     """A least-recently-used store of successful replies, bounded by the bytes of their answers."""
 
-    def __init__(self, max_bytes: int):
+    def __init__(self, max_bytes: int, max_waiters: int = 8):
         self.max_bytes = max(0, max_bytes)
+        self.max_waiters = max(1, max_waiters)
         self._replies: OrderedDict = OrderedDict()
         self._bytes = 0
         self._lock = threading.Lock()
@@ -62,11 +64,13 @@ class AnswerCache:
         self.misses = 0
         self.shared = 0  # requests answered by an identical request's evaluation, while it ran
 
-    def answer(self, key: bytes | None, evaluate: Callable[[], dict], wait: float) -> dict:
+    def answer(self, key: bytes | None, evaluate: Callable[[], dict], wait: float,
+               crowded: Callable[[], Exception] | None = None) -> dict:
         """The kept reply for ``key``, else ``evaluate()``'s (kept when it succeeds). Identical
         requests arriving while it runs wait for it (up to ``wait`` seconds) and share its reply or
         its error, so a burst of the same query costs one evaluation and one slot of the
-        concurrency cap."""
+        concurrency cap. Each waiter holds an HTTP thread: beyond ``max_waiters`` the request gets
+        ``crowded()``'s error at once."""
         if key is None or not self.max_bytes:
             return evaluate()
         kept = self.get(key)
@@ -77,8 +81,17 @@ class AnswerCache:
             leader = flight is None
             if leader:
                 flight = self._flights[key] = _Flight()
+            elif flight.waiters >= self.max_waiters and crowded is not None:
+                raise crowded()
+            else:
+                flight.waiters += 1
         if not leader:
-            if flight.done.wait(wait):
+            try:
+                done = flight.done.wait(wait)
+            finally:
+                with self._lock:
+                    flight.waiters -= 1
+            if done:
                 self.shared += 1
                 if flight.error is not None:
                     raise flight.error

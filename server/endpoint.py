@@ -79,7 +79,8 @@ class Endpoint:
             memory_mb=settings.query_memory_mb, hard_limit=settings.query_timeout * 2 + 10)
         self._gate = threading.BoundedSemaphore(max(1, settings.max_concurrent_queries))
         self.memo = _Memo(size=0 if self.remote else 32)
-        self.answers = answer_cache.AnswerCache(0 if self.remote else settings.answer_cache_mb * 1024 * 1024)
+        self.answers = answer_cache.AnswerCache(0 if self.remote else settings.answer_cache_mb * 1024 * 1024,
+                                                max_waiters=max(1, settings.threads // 2))  # the rest for others
         self.warming = None  # the warm-up thread (warm_up.py), once started
         self.unexpected_errors = 0  # counted by the catch-all error handler; tests assert it stays 0
 
@@ -102,21 +103,25 @@ class Endpoint:
         max_concurrent_queries; they do occupy a query worker while they run.
         """
         return self.answers.answer(answer_cache.key_of(job), lambda: self._evaluate(job, background),
-                                   wait=self.settings.query_timeout * 2 + 10)
+                                   wait=self.settings.query_timeout * 2 + 10, crowded=self._busy)
 
     def _evaluate(self, job: worker_mod.Job, background: bool = False) -> dict:
         if background:
             return self._reply(self.pool.run(job, self.settings.query_timeout))
         if not self._gate.acquire(blocking=False):
-            retry = max(1, round(self.settings.query_timeout / 2))
-            raise KkgError(f"the server is already answering {self.settings.max_concurrent_queries} queries "
-                           f"(setting max_concurrent_queries); retry in {retry} s", code="busy", status=503,
-                           headers={"Retry-After": str(retry)})
+            raise self._busy()
         try:
             reply = self.pool.run(job, self.settings.query_timeout)
         finally:
             self._gate.release()
         return self._reply(reply)
+
+    def _busy(self) -> KkgError:
+        """The 503 for a request beyond max_concurrent_queries (evaluating, or waiting for one)."""
+        retry = max(1, round(self.settings.query_timeout / 2))
+        return KkgError(f"the server is already answering {self.settings.max_concurrent_queries} queries "
+                        f"(setting max_concurrent_queries); retry in {retry} s", code="busy", status=503,
+                        headers={"Retry-After": str(retry)})
 
     @staticmethod
     def _reply(reply: dict) -> dict:

@@ -106,7 +106,7 @@ def test_a_burst_of_the_same_query_is_evaluated_once():
     from server_helpers import generated_dataset
 
     query = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?p ?b . ?c ?q ?d }"
-    with app_for(generated_dataset(300), max_concurrent_queries=1) as app, live_server(app) as url:
+    with app_for(generated_dataset(300), max_concurrent_queries=1, threads=16) as app, live_server(app) as url:
         with ThreadPoolExecutor(8) as pool:
             answers = list(pool.map(lambda _: requests.get(f"{url}/sparql", params={"query": query}, timeout=60),
                                     range(8)))
@@ -189,3 +189,40 @@ def test_long_query_texts_cost_what_their_keys_hold():
         cache.put(answer_cache.key_of(job), {"ok": True, "data": b"true"})
     assert len(cache) <= 64 * 1024 // answer_cache.ENTRY_OVERHEAD
     assert all(len(key) == 32 for key in cache._replies)
+
+
+def test_waiting_for_an_identical_query_is_bounded():
+    """Each waiter holds an HTTP thread: beyond max_waiters a request is refused at once."""
+    import threading
+
+    from karabakh_kg.graph.errors import KkgError
+
+    cache = answer_cache.AnswerCache(max_bytes=1 << 20, max_waiters=2)
+    release, started = threading.Event(), threading.Event()
+
+    def slow():
+        started.set()
+        release.wait(10)
+        return {"ok": True, "data": b"x"}
+
+    results = []
+    leader = threading.Thread(target=lambda: results.append(cache.answer(b"k", slow, wait=10)))
+    leader.start()
+    started.wait(5)
+    waiters = [threading.Thread(target=lambda: results.append(cache.answer(b"k", slow, wait=10)))
+               for _ in range(2)]
+    for t in waiters:
+        t.start()
+    for _ in range(100):
+        if cache._flights[b"k"].waiters == 2:
+            break
+        threading.Event().wait(0.01)
+    try:
+        cache.answer(b"k", slow, wait=10, crowded=lambda: KkgError("busy", status=503))
+        raise AssertionError("a third waiter was admitted")
+    except KkgError as exc:
+        assert exc.status == 503
+    release.set()
+    for t in [leader] + waiters:
+        t.join(5)
+    assert len(results) == 3 and cache.shared == 2
