@@ -131,7 +131,16 @@ def extension_choice(kind: str, extension: str, accept) -> negotiation.Choice:
 
 
 def stored_job(stored, choice: negotiation.Choice, given: dict) -> Job:
-    """The job that runs a stored query with the given parameter values (defaults for the rest)."""
+    """The job that runs a stored query with the given parameter values (defaults for the rest).
+
+    The query's kind is known, so only the format for that kind is kept in the choice: requests
+    that get the same bytes (``/queries/x.json``, ``/queries/x`` asking for JSON) make the same job,
+    and share one answer in the answer cache.
+    """
+    if kind_of(stored) == negotiation.TABLE:
+        choice = negotiation.Choice(choice.table, None, choice.asked)
+    else:
+        choice = negotiation.Choice(None, choice.graph, choice.asked)
     return Job(stored.text, choice, current().settings.max_rows, source=stored.source,
                bindings=stored.bindings(given))
 
