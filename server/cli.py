@@ -135,8 +135,8 @@ def validate_command(files, **options):
     """Check your own RDF files against the ontology's shapes and checks (with the ontology's inferences)."""
     settings = resolved(options)
     inputs = build_mod.Inputs(sources.ontology_files(), sources.user_files(list(files)), [])
-    dataset, _ = build_mod.assemble(inputs, settings.reasoner)
-    violations = build_mod.check(dataset, inputs)
+    assembly, _ = build_mod.assemble_graphs(inputs, settings.reasoner)  # no store needed to check
+    violations = build_mod.check(assembly, inputs)
     validate.raise_if_invalid(violations, ", ".join(files))
     click.echo(f"ok: {', '.join(files)} conform to the shapes and pass every check")
 
