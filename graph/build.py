@@ -21,6 +21,7 @@ from .. import __version__
 from . import engine, fastparse, fastvalidate, reason, sources, validate
 from .fastvalidate import no_gc as _no_gc
 from .errors import KkgError
+from .export import write_lines
 from .iris import KKG, bind_prefixes, named_graph
 
 DATASET_FILE = "dataset.nq"
@@ -109,11 +110,7 @@ class Assembly:
 
     def to_dataset(self) -> Dataset:
         """The assembly as a union-default dataset of the configured engine."""
-        dataset = new_dataset()
-        for name, triples in self.graphs.items():
-            target = dataset.graph(name)
-            target.addN((s, p, o, target) for s, p, o in triples)
-        return dataset
+        return engine.add_graphs(new_dataset(), self.graphs)
 
 
 def new_dataset() -> Dataset:
@@ -215,8 +212,6 @@ def build(build_dir: str | Path, inputs: Inputs | None = None, reasoner: str = "
     started = time.perf_counter()
     assembly, timings = assemble_graphs(inputs, reasoner)
     start = time.perf_counter()
-    from .export import write_lines  # the exporter needs the dataset helpers above
-
     out = Path(build_dir)
     out.mkdir(parents=True, exist_ok=True)
     # a file of this build's own: two builds into one directory never read or publish each other's

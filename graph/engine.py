@@ -104,9 +104,15 @@ def load_nquads(dataset: Dataset, path: str | Path) -> None:
     else:
         from . import fastparse, sources
 
-        for name, triples in fastparse.read_graphs(sources.user_files([str(path)])[0]).items():
-            target = dataset.default_graph if name is None else dataset.graph(name)
-            target.addN((s, p, o, target) for s, p, o in triples)
+        add_graphs(dataset, fastparse.read_graphs(sources.user_files([str(path)])[0]))
+
+
+def add_graphs(dataset: Dataset, graphs: dict) -> Dataset:
+    """Add triples grouped by graph IRI (None: the default graph) to the dataset, one bulk add each."""
+    for name, triples in graphs.items():
+        target = dataset.default_graph if name is None else dataset.graph(name)
+        target.addN((s, p, o, target) for s, p, o in triples)
+    return dataset
 
 
 def copy_into(target: Dataset, source: Dataset) -> Dataset:
