@@ -166,23 +166,45 @@ def _sparql_term(term) -> str | None:
 def with_values(text: str, parsed, bindings: dict) -> str | None:
     """The query text with the pre-bound variables as a one-row VALUES block at the start of its
     top-level group, or None where that would not give rdflib's answers (see above)."""
+    plan = _values_plan(text, parsed, frozenset(bindings))
+    if plan is None:
+        return None
+    names, at = plan
+    terms = [_sparql_term(bindings[v]) for v in names]
+    if None in terms:
+        return None
+    block = f" VALUES ({' '.join(v.n3() for v in names)}) {{ ({' '.join(terms)}) }}"
+    return text[:at] + block + text[at:]
+
+
+def _values_plan(text: str, parsed, bound: frozenset) -> tuple[list, int] | None:
+    """Which of the ``bound`` variables go into the VALUES block and where it goes in ``text``, or
+    None when a block would not give rdflib's answers. It depends only on the query and the names
+    bound, so it is worked out once per parsed query and set of names (a parameterised stored
+    query is evaluated again and again with other values)."""
+    plans = getattr(parsed, "kkg_values_plans", None)
+    if plans is None:
+        plans = parsed.kkg_values_plans = {}
+    key = (text, bound)
+    if key not in plans:
+        plans[key] = _plan_values(text, parsed, bound)
+    return plans[key]
+
+
+def _plan_values(text: str, parsed, bound: frozenset) -> tuple[list, int] | None:
     if parsed.algebra.name not in ("SelectQuery", "AskQuery"):
         return None
     pattern = dict.get(parsed.algebra, "p")
     # a variable neither projected nor used changes nothing: left out (the projection counts as a use,
     # so a projected variable the WHERE clause never mentions is shown with its value, as by rdflib)
-    names = {v for v in bindings if _mentions(pattern, {v})}
+    names = {v for v in bound if _mentions(pattern, {v})}
     if not _spine_safe(pattern, names):
-        return None
-    terms = [_sparql_term(bindings[v]) for v in sorted(names)]
-    if None in terms:
         return None
     try:
         at = query_text.where_group_start(text, parsed.algebra.name)
     except KkgError:
         return None
-    block = f" VALUES ({' '.join(v.n3() for v in sorted(names))}) {{ ({' '.join(terms)}) }}"
-    return text[:at] + block + text[at:]
+    return sorted(names), at
 
 
 def term_text(term) -> str:

@@ -57,7 +57,17 @@ def _walk(node):
 
 
 def service_endpoints(query) -> list:
-    """The endpoints a parsed query's SERVICE clauses would call (IRIs, or Variables for ``SERVICE ?x``)."""
+    """The endpoints a parsed query's SERVICE clauses would call (IRIs, or Variables for ``SERVICE ?x``).
+
+    Kept on the parsed query: the workers keep parsed queries and check each again for every job.
+    """
+    known = getattr(query, "kkg_services", None)
+    if known is None:
+        known = query.kkg_services = _find_service_endpoints(query)
+    return list(known)
+
+
+def _find_service_endpoints(query) -> list:
     found = []
     for node in _walk(query.algebra):
         if node.name == "ServiceGraphPattern":

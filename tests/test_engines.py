@@ -335,6 +335,24 @@ def test_unprojected_parameters_run_natively_as_values(seed_datasets):
     assert bound.endswith("WHERE { VALUES (?s) { (<urn:x>) } ?s ?p ?o }")
 
 
+def test_one_parsed_query_bound_again_gets_each_binding(seed_datasets):
+    """The workers keep parsed queries and reuse what they worked out about binding them: the
+    values of each call still reach the query, and other bound names are worked out anew."""
+    from rdflib import Literal, URIRef, Variable
+
+    text = "SELECT ?label WHERE { ?s <http://www.w3.org/2000/01/rdf-schema#label> ?label } ORDER BY ?label"
+    parsed = query_mod.parse_query(text)
+    iris = [URIRef("https://w3id.org/karabakh-kg/id/actor/azerbaijan"), URIRef("https://w3id.org/karabakh-kg/id/actor/armenia")]
+    first, second = ([str(r[0]) for r in query_mod.run_query(seed_datasets["oxigraph"], parsed, {Variable("s"): iri})]
+                     for iri in iris)
+    assert first and second and first != second
+    assert query_mod.with_values(text, parsed, {Variable("s"): iris[0]}).count("azerbaijan") == 1
+    assert query_mod.with_values(text, parsed, {Variable("s"): iris[1]}).count("azerbaijan") == 0
+    assert "?label" in query_mod.with_values(text, parsed, {Variable("label"): Literal("x")})
+    assert query_mod.with_values(text, parsed, {Variable("s"): iris[0], Variable("unused"): Literal(1)}) == \
+        query_mod.with_values(text, parsed, {Variable("s"): iris[0]})
+
+
 @pytest.mark.parametrize("text", [
     "SELECT * FROM <0> WHERE { GRAPH ?g { 0 ?p ?o } }",                       # a graph Oxigraph cannot name
     "SELECT * FROM <> WHERE { ?s ?p ?o }",
