@@ -280,7 +280,8 @@ def bench_http(size: str, build_dir: Path, args, table: Table) -> None:
     import bench_server
 
     startup, rows = bench_server.throughput(build_dir, args.http_clients, args.http_seconds, args.http_entities,
-                                            tuple(args.http_engines.split(",")))
+                                            tuple(args.http_engines.split(",")),
+                                            tuple(int(n) for n in args.http_processes.split(",")))
     peer_start = startup.pop("rdflib-endpoint")
     for name, seconds in startup.items():
         table.add("http", "server start (process start to first answer)", size, seconds, peer_start,
@@ -378,6 +379,8 @@ def main() -> None:
     parser.add_argument("--http-seconds", type=float, default=10.0, help="seconds of each load run in the http step")
     parser.add_argument("--http-entities", type=int, default=1000, help="entities the lookups cycle over, at most")
     parser.add_argument("--http-engines", default="rdflib,oxigraph", help="karabakh-kg engines in the http step")
+    parser.add_argument("--http-processes", default="1,2",
+                        help="server process counts (serve --processes) in the http step, on the last engine")
     parser.add_argument("--query-cap", type=float, default=900.0,
                         help="seconds all queries of one engine may take; later queries show as not measured")
     args = parser.parse_args()

@@ -139,7 +139,7 @@ class Server:
 
 
 def start_karabakh(build_dir: Path, engine: str | None = None, answer_cache_mb: int | None = None,
-                   max_concurrent: int | None = None) -> Server:
+                   max_concurrent: int | None = None, processes: int = 1) -> Server:
     """karabakh-kg over the build; None keeps a setting's default. The answer cache is set through
     the environment (``serve`` has no flag for it)."""
     port = free_port()
@@ -148,6 +148,8 @@ def start_karabakh(build_dir: Path, engine: str | None = None, answer_cache_mb: 
         command += ["--engine", engine]
     if max_concurrent:
         command += ["--max-concurrent-queries", str(max_concurrent)]
+    if processes > 1:
+        command += ["--processes", str(processes)]
     env = {} if answer_cache_mb is None else {"KARABAKH_KG_ANSWER_CACHE_MB": str(answer_cache_mb)}
     return Server("karabakh-kg", command, f"http://127.0.0.1:{port}/sparql", env)
 
@@ -415,21 +417,24 @@ class Row:
 
 
 def throughput(build_dir: Path, clients: int, seconds: float, entity_limit: int,
-               engines: tuple[str, ...]) -> tuple[dict[str, float], list[Row]]:
-    """Start-up seconds per server, and a Row per mix and karabakh-kg configuration (each engine,
-    answer cache on and off, ``--max-concurrent-queries`` at least ``clients`` so that refusals do
-    not dominate). One server runs at a time, stopped before the next starts: on a small machine
-    they would otherwise share its cores. rdflib-endpoint is restarted between its runs when the
-    previous run's requests would still hold it for more than HTTP_TIMEOUT seconds."""
+               engines: tuple[str, ...], processes: tuple[int, ...] = (1,)) -> tuple[dict[str, float], list[Row]]:
+    """Start-up seconds per server, and a Row per mix and karabakh-kg configuration (each engine in
+    one server process, then the last engine with each count of ``processes`` above 1; answer cache
+    on and off; ``--max-concurrent-queries`` at least ``clients`` so that refusals do not dominate).
+    One server runs at a time, stopped before the next starts: on a small machine they would
+    otherwise share its cores. rdflib-endpoint is restarted between its runs when the previous
+    run's requests would still hold it for more than HTTP_TIMEOUT seconds."""
     startup, measured, mixes = {}, [], None
-    for engine in engines:
+    configurations = [(engine, 1) for engine in engines] + [(engines[-1], n) for n in processes if n > 1]
+    for engine, count in configurations:
         for cache in (True, False):
-            server = start_karabakh(build_dir, engine, None if cache else 0, max(8, clients))
+            server = start_karabakh(build_dir, engine, None if cache else 0, max(8, clients), count)
             try:
                 list_stored_queries(server)
                 mixes = mixes or load_mixes(server, entity_limit)
-                startup.setdefault(f"karabakh-kg, {engine} engine", server.start_seconds)
-                variant = f"{engine} engine, answer cache {'on' if cache else 'off'}"
+                label = f"{engine} engine" + (f", {count} processes" if count > 1 else "")
+                startup.setdefault(f"karabakh-kg, {label}", server.start_seconds)
+                variant = f"{label}, answer cache {'on' if cache else 'off'}"
                 for mix in mixes:
                     print(f"  {mix.name}: karabakh-kg {variant} ...", file=sys.stderr)
                     measured.append((mix.name, variant, load(server.base, mix.ours, clients, seconds)))

@@ -78,6 +78,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("host", "127.0.0.1", str, "Interface the server listens on."),
     Setting("port", 5000, int, "TCP port the server listens on (0 picks a free port)."),
     Setting("threads", 8, int, "Worker threads of the WSGI server answering HTTP requests."),
+    Setting("processes", 1, int,
+            "HTTP server processes `serve` runs on the one port, sharing the loaded build (forked, "
+            "copy-on-write); each has its own threads, query workers, concurrency cap and answer cache. "
+            "One process answers HTTP on one core at a time, so set this to the number of cores for "
+            "throughput (POSIX only)."),
     Setting("query_timeout", 10.0, float,
             "Seconds a query may run before it is stopped and the client gets a 503 naming the limit."),
     Setting("max_rows", 10000, int,

@@ -4,6 +4,7 @@ the tests' live-server fixture alike.
 
 from __future__ import annotations
 
+import socket
 import threading
 from dataclasses import dataclass, field
 
@@ -17,12 +18,13 @@ from ..graph.settings import Settings
 _HEADER_MARGIN = 64 * 1024
 
 
-def create_server(app: Flask, settings: Settings):
-    """A waitress server for ``app`` bound to the configured host and port (port 0: a free one)."""
+def create_server(app: Flask, settings: Settings, sock: socket.socket | None = None):
+    """A waitress server for ``app`` bound to the configured host and port (port 0: a free one), or
+    accepting on ``sock``, a listening socket shared by several server processes."""
+    where = {"sockets": [sock]} if sock is not None else {"host": settings.host, "port": int(settings.port)}
     return waitress.create_server(
         app,
-        host=settings.host,
-        port=int(settings.port),
+        **where,
         threads=max(1, int(settings.threads)),
         ident="karabakh-kg",
         # a long GET query string must reach the app, which answers 413 beyond max_request_bytes
@@ -37,7 +39,11 @@ def create_server(app: Flask, settings: Settings):
 
 def base_url(server) -> str:
     """The server's base URL (``http://127.0.0.1:5000``), with the port it really listens on."""
-    host, port = server.effective_host, server.effective_port
+    return address_url(server.effective_host, server.effective_port)
+
+
+def address_url(host: str, port: int) -> str:
+    """The base URL for a listening address (a wildcard host becomes the loopback address)."""
     if host in ("0.0.0.0", ""):
         host = "127.0.0.1"
     elif ":" in str(host):
@@ -45,9 +51,8 @@ def base_url(server) -> str:
     return f"http://{host}:{port}"
 
 
-def urls(server) -> dict[str, str]:
-    """The URLs worth printing at start-up."""
-    base = base_url(server)
+def urls(base: str) -> dict[str, str]:
+    """The URLs worth printing at start-up, under the base URL ``base``."""
     return {"SPARQL endpoint": f"{base}/sparql", "query page": f"{base}/",
             "stored queries": f"{base}/queries", "data": f"{base}/data"}
 

@@ -14,7 +14,7 @@ from .command_support import load_build, reports_errors, resolved, setting_optio
 SERVER_SETTINGS = ("host", "port", "threads", "query_timeout", "max_rows", "max_request_bytes",
                    "max_concurrent_queries", "query_workers", "query_memory_mb", "cors_origins",
                    "federation_allow_list", "wikidata_endpoint", "cache_max_age", "answer_cache_mb",
-                   "warm_stored_queries", "build_dir", "reasoner", "engine",
+                   "warm_stored_queries", "processes", "build_dir", "reasoner", "engine",
                    "store_endpoint", "store_user", "store_password")
 
 
@@ -31,35 +31,61 @@ def serve(files, **options):
     With --store-endpoint URL the server fronts an external SPARQL store holding the pushed build
     (`karabakh-kg push`): the same URLs, every query evaluated by the store.
     """
-    from . import extra_files, runner
+    from . import extra_files, processes, runner
     from .app import close_app, create_app
 
     started = time.perf_counter()
     settings = resolved(options)
+    count = processes.check_count(int(settings.processes))
     extra_version = ""
     if settings.store_endpoint:
         build = _store(settings, files)
     else:
         build = load_build(settings)
+        if count > 1:
+            build.dataset  # loaded once, here, and shared by the server processes
     if files:
         added, extra_version = extra_files.add_files(build.dataset, list(files))
         for item in added:
             click.echo(f"serving {item.path} ({item.triples} triples) in {', '.join(item.graphs)}")
-    app = create_app(build=build, settings=settings, extra_version=extra_version)
     signal.signal(signal.SIGTERM, _stop)  # so that `kill` also stops the query workers
-    try:
-        server = runner.create_server(app, settings)
-        for label, url in runner.urls(server).items():
-            click.echo(f"{label + ':':<17} {url}")
-        click.echo(f"ready in {time.perf_counter() - started:.1f} s "
-                   f"({settings.query_workers} query workers, {settings.query_timeout:g} s per query, "
-                   f"{settings.max_rows} rows at most); Ctrl-C stops", err=False)
+
+    def serve_on(sock=None) -> None:
+        app = create_app(build=build, settings=settings, extra_version=extra_version)
         try:
-            server.run()
-        except KeyboardInterrupt:
-            click.echo("stopped")
-    finally:
-        close_app(app)
+            server = runner.create_server(app, settings, sock)
+            if sock is None:
+                _announce(runner.base_url(server), settings, started, count)
+            try:
+                server.run()
+            except KeyboardInterrupt:
+                click.echo("stopped")
+        finally:
+            close_app(app)
+
+    if count == 1:
+        serve_on()
+        return
+    sock = processes.listening_socket(settings)
+    host, port = sock.getsockname()[:2]
+    _announce(runner.address_url(host, port), settings, started, count)
+    status = processes.run(count, lambda: serve_on(sock))
+    click.echo("stopped")
+    if status:
+        raise SystemExit(status)
+
+
+def _announce(base: str, settings, started: float, count: int) -> None:
+    """Print the URLs and the figures that bound the service."""
+    from . import runner
+
+    for label, url in runner.urls(base).items():
+        click.echo(f"{label + ':':<17} {url}")
+    each = " each" if count > 1 else ""
+    served_by = f"{count} server processes, " if count > 1 else ""
+    click.echo(f"ready in {time.perf_counter() - started:.1f} s ({served_by}{settings.query_workers} query "
+               f"workers{each}, {settings.query_timeout:g} s per query, {settings.max_rows} rows at most); "
+               f"Ctrl-C stops", err=False)
 
 
 def _store(settings, files):
