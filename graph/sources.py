@@ -174,6 +174,31 @@ def parse_into(graph: Graph, source: SourceFile, format_name: str | None = None)
     except Exception as exc:  # any parser's failure is a syntax error in the user's file
         located = _first_bad_line(source, fmt) if fmt.name in ("ntriples", "nquads") else None
         raise (located or _syntax_error(source, exc)) from None
+    _refuse_lone_surrogates(graph, source, text)
+
+
+# \uD800-\uDFFF (or \U0000D800...) written as an escape: half of a UTF-16 pair, not a character
+_SURROGATE_ESCAPE = re.compile(r"\\(?:u|U0000)[dD][89a-fA-F][0-9a-fA-F]{2}")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _refuse_lone_surrogates(graph: Graph, source: SourceFile, text: str) -> None:
+    """A located KkgError when an escape in the file gave a term a lone surrogate: rdflib's parsers
+    accept ``"\uD800"``, but no RDF format can write it (UTF-8 cannot encode it), so the build would
+    otherwise write the term with a ``?`` in its place. (JSON-LD's surrogate pairs give whole
+    characters and pass.)"""
+    escape = _SURROGATE_ESCAPE.search(text)
+    if escape is None:
+        return
+    rows = graph.quads((None, None, None, None)) if hasattr(graph, "quads") else graph
+    for row in rows:
+        for term in row:
+            if term is not None and _SURROGATE.search(str(term)):
+                line = text.count("\n", 0, escape.start()) + 1
+                raise KkgError(f"the escape {escape.group(0)} stands for half of a UTF-16 surrogate pair, "
+                               "not a Unicode character, so no RDF format can write it; write the character "
+                               "itself (or its code point, e.g. \\U0001F600)", code="syntax-error",
+                               where=Location(source.name, line, escape.start() - text.rfind("\n", 0, escape.start())))
 
 
 def _parse_rdfxml_safely(graph: Graph, source: SourceFile) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from rdflib import Graph
+from rdflib import Dataset, Graph
 
 from karabakh_kg.graph import sources
 from karabakh_kg.graph.errors import KkgError
@@ -47,6 +47,27 @@ def test_non_utf8_file_is_named_with_the_line():
         sources.parse_into(Graph(), _source("latin1.ttl", data))
     assert info.value.code == "bad-encoding"
     assert info.value.where.line == 2
+
+
+@pytest.mark.parametrize("name, text, line, column", [
+    ("s.ttl", '@prefix ex: <http://e/> .\nex:a ex:b "ok" .\nex:a ex:c "x\\uD800y" .\n', 3, 13),
+    ("s.nt", '<http://e/a> <http://e/b> "\\U0000DFFF" .\n', 1, 28),
+    ("s.nq", '<http://e/a> <http://e/b> "\\udc00" <http://e/g> .\n', 1, 28),
+    ("s.jsonld", '{"@id": "http://e/a",\n "http://e/b": "lone \\ud83d here"}', 2, 22),
+])
+def test_an_escaped_lone_surrogate_is_refused_where_it_is_written(name, text, line, column):
+    """rdflib reads "\\uD800" into a string no RDF format can write: the build wrote it as "?"."""
+    with pytest.raises(KkgError) as info:
+        sources.parse_into(Dataset() if name.endswith(".nq") else Graph(), _source(name, text))
+    assert info.value.code == "syntax-error"
+    assert (info.value.where.source, info.value.where.line, info.value.where.column) == (name, line, column)
+    assert "surrogate" in info.value.message
+
+
+def test_a_json_surrogate_pair_is_one_character():
+    graph = Graph()
+    sources.parse_into(graph, _source("pair.jsonld", '{"@id": "http://e/a", "http://e/b": "smile \\ud83d\\ude00"}'))
+    assert [str(o) for o in graph.objects()] == ["smile \U0001F600"]
 
 
 def test_unknown_extension_lists_the_known_ones():
