@@ -23,6 +23,7 @@ Two differences are smoothed over here, so that no caller sees them:
 
 from __future__ import annotations
 
+import logging
 import re
 from pathlib import Path
 
@@ -33,6 +34,11 @@ from rdflib.query import Result
 
 from .errors import KkgError
 from .settings import ProcessChoice
+
+log = logging.getLogger("karabakh_kg.graph.engine")
+
+# What Oxigraph says when it refuses a query rdflib can evaluate (an unknown or custom function).
+_KNOWN_REFUSAL = re.compile(r"is not supported|not implemented", re.IGNORECASE)
 
 ENGINES = ("rdflib", "oxigraph")
 _choice = ProcessChoice("engine", ENGINES)
@@ -246,12 +252,16 @@ def native_query(dataset, text: str, parsed=None, bindings: dict | None = None,
 
     try:
         return _in_a_new_thread(evaluate) if _RANDOM.search(text) else evaluate()
-    except (SyntaxError, RuntimeError):
+    except (SyntaxError, RuntimeError) as exc:
         # A text rdflib parsed but Oxigraph refuses (a variable it cannot substitute, SEP-0007; a
         # function it does not know, which SPARQL makes an expression error, not a failed query)
         # is rdflib's to run, over the same store.
         if parsed is None:
             raise
+        if isinstance(exc, RuntimeError) and not _KNOWN_REFUSAL.search(str(exc)):
+            # Oxigraph failed on a query it accepted: rdflib still answers (more slowly, within the
+            # same time limit), and the operator learns that Oxigraph did not.
+            log.warning("Oxigraph failed (%s); rdflib evaluates the query instead:\n%s", exc, text)
         return dataset.query(parsed, initBindings=bindings or {})
 
 

@@ -368,3 +368,35 @@ def test_queries_oxigraph_refuses_are_answered_as_by_rdflib(seed_datasets, text)
 
     safety.never_load_graphs()  # as the server runs: FROM chooses among the graphs, never fetches
     _compare(seed_datasets, text, {})
+
+
+def test_an_oxigraph_failure_is_answered_by_rdflib_and_logged(seed_datasets, caplog, monkeypatch):
+    """A query Oxigraph refuses by design (an unknown function) is rdflib's quietly; any other
+    Oxigraph failure is still answered, by rdflib, and logged so that an operator sees it."""
+    import logging
+
+    text = "SELECT ?p WHERE { <https://w3id.org/karabakh-kg/id/actor/azerbaijan> ?p ?o } ORDER BY ?p LIMIT 3"
+    expected = _rows(seed_datasets["rdflib"], text)
+    assert expected
+    unknown = "SELECT ?x WHERE { BIND (<http://example.org/f>(1) AS ?x) }"
+    with caplog.at_level(logging.WARNING, logger="karabakh_kg.graph.engine"):
+        assert _rows(seed_datasets["oxigraph"], unknown) == _rows(seed_datasets["rdflib"], unknown)
+    assert not caplog.records
+
+    store = seed_datasets["oxigraph"].store
+    inner = store._inner
+
+    class Failing:
+        """Oxigraph's store, except that every query fails inside Oxigraph."""
+
+        def query(self, *args, **kwargs):
+            raise RuntimeError("simulated failure inside Oxigraph")
+
+        def __getattr__(self, name):
+            return getattr(inner, name)
+
+    failing = Failing()
+    monkeypatch.setattr(type(store), "_inner", property(lambda self: failing))
+    with caplog.at_level(logging.WARNING, logger="karabakh_kg.graph.engine"):
+        assert _rows(seed_datasets["oxigraph"], text) == expected
+    assert any("simulated failure inside Oxigraph" in r.getMessage() for r in caplog.records)
