@@ -16,6 +16,7 @@ import logging
 import os
 import signal
 import socket
+import sys
 import time
 from typing import Callable
 
@@ -116,6 +117,9 @@ def _fork(serve_one: Callable[[], None]) -> tuple[int, float]:
         serve_one()
     except SystemExit as exc:
         code = exc.code if isinstance(exc.code, int) else 0
+    except KkgError as exc:  # a setting or file the app refuses: one line, as the command prints it
+        sys.stderr.write(f"error: {exc}\n")
+        code = 1
     except BaseException:  # noqa: BLE001 - a child must never return into the parent's loop
         log.exception("server process failed")
         code = 1

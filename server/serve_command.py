@@ -70,9 +70,9 @@ def serve(files, **options):
     host, port = sock.getsockname()[:2]
     _announce(runner.address_url(host, port), settings, started, count)
     status = processes.run(count, lambda: serve_on(sock))
-    click.echo("stopped")
     if status:
         raise SystemExit(status)
+    click.echo("stopped")
 
 
 def _announce(base: str, settings, started: float, count: int) -> None:

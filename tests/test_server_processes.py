@@ -114,14 +114,21 @@ def test_a_dead_process_is_replaced_and_sigterm_stops_all(two_processes):
         assert not _alive(pid), f"process {pid} outlived the server"
 
 
-def test_processes_that_keep_failing_stop_the_command():
+@pytest.mark.parametrize("failure, said", [
+    ("sys.exit(3)", "exit status 3"),
+    ("raise_(KkgError('bad cors_origins', code='bad-setting'))", "error: bad cors_origins"),
+])
+def test_processes_that_keep_failing_stop_the_command(failure, said):
     script = ("import sys\n"
+              "from karabakh_kg.graph.errors import KkgError\n"
               "from karabakh_kg.server import processes\n"
-              "sys.exit(processes.run(2, lambda: sys.exit(3)))\n")
+              "def raise_(exc): raise exc\n"
+              f"sys.exit(processes.run(2, lambda: {failure}))\n")
     started = time.monotonic()
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
     assert result.returncode == 1
     assert "keep ending at start-up" in result.stderr
+    assert said in result.stderr and "Traceback" not in result.stderr
     assert time.monotonic() - started < 30
 
 
