@@ -178,7 +178,7 @@ def parse_into(graph: Graph, source: SourceFile, format_name: str | None = None)
 
 
 # \uD800-\uDFFF (or \U0000D800...) written as an escape: half of a UTF-16 pair, not a character
-_SURROGATE_ESCAPE = re.compile(r"\\(?:u|U0000)[dD][89a-fA-F][0-9a-fA-F]{2}")
+_SURROGATE_ESCAPE = re.compile(r"\\(?:u|U0000)([dD][89a-fA-F][0-9a-fA-F]{2})")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
@@ -186,19 +186,41 @@ def _refuse_lone_surrogates(graph: Graph, source: SourceFile, text: str) -> None
     """A located KkgError when an escape in the file gave a term a lone surrogate: rdflib's parsers
     accept ``"\uD800"``, but no RDF format can write it (UTF-8 cannot encode it), so the build would
     otherwise write the term with a ``?`` in its place. (JSON-LD's surrogate pairs give whole
-    characters and pass.)"""
-    escape = _SURROGATE_ESCAPE.search(text)
-    if escape is None:
+    characters and pass.) Every graph of the store is checked: a quad file fills several."""
+    escapes = list(_SURROGATE_ESCAPE.finditer(text))
+    if not escapes:
         return
-    rows = graph.quads((None, None, None, None)) if hasattr(graph, "quads") else graph
-    for row in rows:
-        for term in row:
-            if term is not None and _SURROGATE.search(str(term)):
-                line = text.count("\n", 0, escape.start()) + 1
-                raise KkgError(f"the escape {escape.group(0)} stands for half of a UTF-16 surrogate pair, "
-                               "not a Unicode character, so no RDF format can write it; write the character "
-                               "itself (or its code point, e.g. \\U0001F600)", code="syntax-error",
-                               where=Location(source.name, line, escape.start() - text.rfind("\n", 0, escape.start())))
+    bad = set()
+    for triple, _contexts in graph.store.triples((None, None, None), None):
+        for term in triple:
+            bad.update(_SURROGATE.findall(str(term)))
+    for context in graph.store.contexts():
+        bad.update(_SURROGATE.findall(str(context.identifier)))
+    if not bad:
+        return
+    escape = _culprit(escapes, bad, text)
+    line = text.count("\n", 0, escape.start()) + 1
+    column = escape.start() - text.rfind("\n", 0, escape.start())
+    raise KkgError(f"the escape {escape.group(0)} stands for half of a UTF-16 surrogate pair, not a "
+                   "Unicode character, so no RDF format can write it; write the character itself (or "
+                   "its code point, e.g. \\U0001F600)", code="syntax-error",
+                   where=Location(source.name, line, column))
+
+
+def _culprit(escapes: list, bad: set, text: str):
+    """The escape that gave a term its lone surrogate: one whose code unit a term holds, not the
+    first half of a pair (JSON reads a pair as one character), else the first such escape."""
+    def unit(match) -> str:
+        return chr(int(match.group(1), 16))
+
+    held = [m for m in escapes if unit(m) in bad]
+    for match in held:
+        following = _SURROGATE_ESCAPE.match(text, match.end())
+        paired = "\ud800" <= unit(match) <= "\udbff" and following and "\udc00" <= unit(following) <= "\udfff"
+        preceded = any(m.end() == match.start() and "\ud800" <= unit(m) <= "\udbff" for m in escapes)
+        if not paired and not (preceded and "\udc00" <= unit(match) <= "\udfff"):
+            return match
+    return (held or escapes)[0]
 
 
 def _parse_rdfxml_safely(graph: Graph, source: SourceFile) -> None:

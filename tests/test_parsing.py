@@ -64,6 +64,22 @@ def test_an_escaped_lone_surrogate_is_refused_where_it_is_written(name, text, li
     assert "surrogate" in info.value.message
 
 
+@pytest.mark.parametrize("name, text, line, column", [
+    ("g.trig", '<http://e/g> {\n <http://e/a> <http://e/b> "x\\uD800y" .\n}\n', 2, 30),
+    ("g.nq", '<http://e/a> <http://e/b> "ok" .\n<http://e/a> <http://e/b> "\\udc00" <http://e/g> .\n', 2, 28),
+    ("c.ttl", '# the escape \\uD83D is not allowed\n@prefix ex: <http://e/> .\nex:a ex:b "\\uDE00" .\n', 3, 12),
+    ("p.jsonld", '{"@id": "http://e/a",\n "http://e/b": ["ok \\ud83d\\ude00", "bad \\ud83d"]}', 2, 41),
+])
+def test_lone_surrogates_are_found_in_every_graph_and_located(name, text, line, column):
+    """Through the build's reader (named graphs of quad files included), at the escape that made
+    the bad term: not a comment's, not half of a JSON pair."""
+    from karabakh_kg.graph import fastparse
+
+    with pytest.raises(KkgError) as info:
+        fastparse.read_graphs(_source(name, text))
+    assert (info.value.where.source, info.value.where.line, info.value.where.column) == (name, line, column)
+
+
 def test_a_json_surrogate_pair_is_one_character():
     graph = Graph()
     sources.parse_into(graph, _source("pair.jsonld", '{"@id": "http://e/a", "http://e/b": "smile \\ud83d\\ude00"}'))
