@@ -114,6 +114,7 @@ def _spawner_main(control: socket.socket, dataset, config: worker_mod.Config, ha
     _neutralise_inherited_sockets(control.fileno())
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the server's to handle
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # workers are reaped automatically
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the command's handler: a SIGTERM ends us quietly
     engine.harden()
     worker_mod.warm_up(dataset, config)
     base_size = _address_space()  # read before the guard forbids reading /proc

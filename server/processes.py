@@ -12,6 +12,7 @@ process that dies (unless they keep dying at start-up) and stops them all on SIG
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import signal
@@ -31,6 +32,7 @@ _MAX_EARLY_DEATHS = 3
 _STOP_GRACE_SECONDS = 10.0
 _POLL_SECONDS = 0.5
 _STOP_SIGNALS = {signal.SIGTERM, signal.SIGINT}
+_PR_SET_PDEATHSIG = 1  # prctl(2)
 
 
 def listening_socket(settings: Settings) -> socket.socket:
@@ -54,8 +56,9 @@ def check_count(count: int) -> int:
     """``count`` when this system can fork that many server processes, else a KkgError."""
     if count < 1:
         raise KkgError(f"processes must be 1 or more, not {count}", code="bad-setting")
-    if count > 1 and not hasattr(os, "fork"):
-        raise KkgError("processes above 1 needs fork(), which this system lacks", code="bad-setting")
+    if count > 1 and not (hasattr(os, "fork") and hasattr(signal, "sigtimedwait")):
+        raise KkgError("processes above 1 needs fork() and sigtimedwait(), which this system lacks",
+                       code="bad-setting")
     return count
 
 
@@ -67,11 +70,14 @@ def run(count: int, serve_one: Callable[[], None]) -> int:
     blocked here and waited for, so none can arrive between a fork and its bookkeeping.
     """
     signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
+    gc.collect()
+    gc.freeze()  # the server processes' collections then leave the shared objects' pages alone
+    parent = os.getpid()
     children: dict[int, float] = {}
     early_deaths = 0
     try:
         for _ in range(count):
-            pid, started = _fork(serve_one)
+            pid, started = _fork(serve_one, parent)
             children[pid] = started
         while signal.sigtimedwait(_STOP_SIGNALS, _POLL_SECONDS) is None:
             for pid, status in _ended():
@@ -84,11 +90,13 @@ def run(count: int, serve_one: Callable[[], None]) -> int:
                 if early_deaths >= _MAX_EARLY_DEATHS:
                     log.error("server processes keep ending at start-up; stopping")
                     return 1
-                pid, started = _fork(serve_one)
+                pid, started = _fork(serve_one, parent)
                 children[pid] = started
         return 0
     finally:
         _stop_all(children)
+        while signal.sigtimedwait(_STOP_SIGNALS, 0) is not None:
+            pass  # a second Ctrl-C while stopping: already stopping, not an abort
         signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
 
 
@@ -105,7 +113,7 @@ def _ended() -> list[tuple[int, int]]:
         ended.append((pid, status))
 
 
-def _fork(serve_one: Callable[[], None]) -> tuple[int, float]:
+def _fork(serve_one: Callable[[], None], parent: int) -> tuple[int, float]:
     """Fork one server process; in the child, run ``serve_one`` and never return."""
     pid = os.fork()
     if pid:
@@ -113,6 +121,7 @@ def _fork(serve_one: Callable[[], None]) -> tuple[int, float]:
     code = 0
     try:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: the parent stops us
+        _end_with(parent)
         signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)  # SIGTERM: the command's own handler
         serve_one()
     except SystemExit as exc:
@@ -125,6 +134,20 @@ def _fork(serve_one: Callable[[], None]) -> tuple[int, float]:
         code = 1
     finally:
         os._exit(code)
+
+
+def _end_with(parent: int) -> None:
+    """Have the kernel send this process SIGTERM when ``parent`` dies (Linux), so that a supervisor
+    killed with SIGKILL leaves no server holding the port; exit now if it is already gone."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+    except (OSError, AttributeError):  # not Linux: the supervisor's own SIGTERM is the only stop
+        return
+    if os.getppid() != parent:
+        raise SystemExit(0)
 
 
 def _stop_all(children: dict[int, float]) -> None:

@@ -153,3 +153,46 @@ def test_port_in_use_is_a_readable_error(build_dir, built):
                                 env={**os.environ, "KARABAKH_KG_BUILD_DIR": str(build_dir)})
     assert result.returncode == 1
     assert f"cannot listen on 127.0.0.1:{port}" in result.stderr and "Traceback" not in result.stderr
+
+
+def _start_in_own_group(build_dir, *args):
+    """``serve`` in a session of its own, so that a signal can reach the whole process group as
+    `timeout`, `kill -- -PGID` and systemd send it."""
+    process = subprocess.Popen(CLI + ["serve", "--port", "0", "--query-workers", "1", *args],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+                               env={**os.environ, "KARABAKH_KG_BUILD_DIR": str(build_dir),
+                                    "KARABAKH_KG_WARM_STORED_QUERIES": "false"})
+    deadline = time.monotonic() + 30
+    output = ""
+    while time.monotonic() < deadline and "ready in" not in output:
+        output += process.stdout.readline()
+    endpoint = re.search(r"SPARQL endpoint:\s+(\S+)", output).group(1)
+    assert _get(endpoint, query="ASK {}").status_code == 200
+    return process, endpoint
+
+
+@pytest.mark.parametrize("count", ["1", "2"])
+def test_sigterm_to_the_whole_group_stops_quietly(build_dir, built, count):
+    process, _endpoint = _start_in_own_group(build_dir, "--processes", count)
+    everything = _descendants(process.pid)
+    os.killpg(process.pid, signal.SIGTERM)
+    process.wait(20)
+    errors = process.stderr.read()
+    assert process.returncode == 0, errors
+    assert "Traceback" not in errors and "failed" not in errors, errors
+    time.sleep(0.3)
+    assert not [pid for pid in everything if _alive(pid)]
+
+
+def test_server_processes_end_with_a_killed_supervisor(build_dir, built):
+    process, endpoint = _start_in_own_group(build_dir, "--processes", "2")
+    _wait_for_children(process.pid, 2)
+    everything = _descendants(process.pid)
+    process.kill()
+    process.wait(10)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and [pid for pid in everything if _alive(pid)]:
+        time.sleep(0.1)
+    assert not [pid for pid in everything if _alive(pid)], "server processes outlived their supervisor"
+    with pytest.raises(requests.ConnectionError):
+        _get(endpoint, query="ASK {}")
