@@ -157,7 +157,7 @@ class Server:
         while time.monotonic() - started < limit:
             time.sleep(1.0)
             now = _cpu_ticks(self.process.pid)
-            if (now - before) / ticks_per_second < busy:
+            if 0 <= (now - before) / ticks_per_second < busy:  # below 0: a process ended, measure again
                 break
             before = now
         return time.monotonic() - started

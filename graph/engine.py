@@ -261,7 +261,8 @@ def native_query(dataset, text: str, parsed=None, bindings: dict | None = None,
         if isinstance(exc, RuntimeError) and not _KNOWN_REFUSAL.search(str(exc)):
             # Oxigraph failed on a query it accepted: rdflib still answers (more slowly, within the
             # same time limit), and the operator learns that Oxigraph did not.
-            log.warning("Oxigraph failed (%s); rdflib evaluates the query instead:\n%s", exc, text)
+            log.warning("Oxigraph failed (%s); rdflib evaluates the query instead:\n%s", exc,
+                        text if len(text) <= 2000 else text[:2000] + " [...]")
         return dataset.query(parsed, initBindings=bindings or {})
 
 
