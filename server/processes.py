@@ -31,6 +31,7 @@ _EARLY_DEATH_SECONDS = 5.0
 _MAX_EARLY_DEATHS = 3
 _STOP_GRACE_SECONDS = 10.0
 _POLL_SECONDS = 0.5
+_READY_POLL_SECONDS = 0.05
 _STOP_SIGNALS = {signal.SIGTERM, signal.SIGINT}
 _PR_SET_PDEATHSIG = 1  # prctl(2)
 
@@ -62,12 +63,15 @@ def check_count(count: int) -> int:
     return count
 
 
-def run(count: int, serve_one: Callable[[], None]) -> int:
+def run(count: int, serve_one: Callable[[], None], answers: Callable[[], bool] = lambda: True,
+        on_ready: Callable[[], None] = lambda: None) -> int:
     """Fork ``count`` processes running ``serve_one()`` and supervise them until SIGTERM or SIGINT.
 
-    Returns the exit status for the command: 0 when stopped on request, 1 when the server processes
-    kept failing at start-up. Call it before this process starts any thread. The stop signals are
-    blocked here and waited for, so none can arrive between a fork and its bookkeeping.
+    ``on_ready()`` is called once ``answers()`` is true (the port answers a request), so that
+    "ready" is not said before any server process is. Returns the exit status for the command: 0
+    when stopped on request, 1 when the server processes kept failing at start-up. Call it before
+    this process starts any thread. The stop signals are blocked here and waited for, so none can
+    arrive between a fork and its bookkeeping.
     """
     signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
     gc.collect()
@@ -79,7 +83,11 @@ def run(count: int, serve_one: Callable[[], None]) -> int:
         for _ in range(count):
             pid, started = _fork(serve_one, parent)
             children[pid] = started
-        while signal.sigtimedwait(_STOP_SIGNALS, _POLL_SECONDS) is None:
+        ready = False
+        while signal.sigtimedwait(_STOP_SIGNALS, _POLL_SECONDS if ready else _READY_POLL_SECONDS) is None:
+            if not ready and answers():
+                ready = True
+                on_ready()
             for pid, status in _ended():
                 started = children.pop(pid, None)
                 if started is None:  # not a server process (a reparented grandchild)

@@ -67,12 +67,26 @@ def serve(files, **options):
         serve_on()
         return
     sock = processes.listening_socket(settings)
-    host, port = sock.getsockname()[:2]
-    _announce(runner.address_url(host, port), settings, started, count)
-    status = processes.run(count, lambda: serve_on(sock))
+    base = runner.address_url(*sock.getsockname()[:2])
+    status = processes.run(count, lambda: serve_on(sock), answers=lambda: _answers(base),
+                           on_ready=lambda: _announce(base, settings, started, count))
     if status:
         raise SystemExit(status)
     click.echo("stopped")
+
+
+def _answers(base: str) -> bool:
+    """Whether a server process answers on the shared port (its request waits in the socket's
+    queue until one has started)."""
+    import urllib.error
+    import urllib.request
+
+    direct = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # never via an http_proxy
+    try:
+        with direct.open(f"{base}/sparql?query=ASK%7B%7D", timeout=2) as response:
+            return response.status == 200
+    except (urllib.error.URLError, OSError, ValueError):
+        return False
 
 
 def _announce(base: str, settings, started: float, count: int) -> None:

@@ -123,12 +123,14 @@ def test_processes_that_keep_failing_stop_the_command(failure, said):
               "from karabakh_kg.graph.errors import KkgError\n"
               "from karabakh_kg.server import processes\n"
               "def raise_(exc): raise exc\n"
-              f"sys.exit(processes.run(2, lambda: {failure}))\n")
+              f"sys.exit(processes.run(2, lambda: {failure}, answers=lambda: False, "
+              "on_ready=lambda: print('READY', flush=True)))\n")
     started = time.monotonic()
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
     assert result.returncode == 1
     assert "keep ending at start-up" in result.stderr
     assert said in result.stderr and "Traceback" not in result.stderr
+    assert "READY" not in result.stdout  # never said ready: no process ever answered
     assert time.monotonic() - started < 30
 
 
