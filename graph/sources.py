@@ -174,7 +174,7 @@ def parse_into(graph: Graph, source: SourceFile, format_name: str | None = None)
     except Exception as exc:  # any parser's failure is a syntax error in the user's file
         located = _first_bad_line(source, fmt) if fmt.name in ("ntriples", "nquads") else None
         raise (located or _syntax_error(source, exc)) from None
-    _refuse_lone_surrogates(graph, source, text)
+    _refuse_lone_surrogates(graph, source, fmt, text)
 
 
 # \uD800-\uDFFF (or \U0000D800...) written as an escape: half of a UTF-16 pair, not a character
@@ -182,20 +182,27 @@ _SURROGATE_ESCAPE = re.compile(r"\\(?:u|U0000)([dD][89a-fA-F][0-9a-fA-F]{2})")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
-def _refuse_lone_surrogates(graph: Graph, source: SourceFile, text: str) -> None:
+def _refuse_lone_surrogates(graph: Graph, source: SourceFile, fmt: formats.Format, text: str) -> None:
     """A located KkgError when an escape in the file gave a term a lone surrogate: rdflib's parsers
-    accept ``"\uD800"``, but no RDF format can write it (UTF-8 cannot encode it), so the build would
+    accept ``"\\uD800"``, but no RDF format can write it (UTF-8 cannot encode it), so the build would
     otherwise write the term with a ``?`` in its place. (JSON-LD's surrogate pairs give whole
-    characters and pass.) Every graph of the store is checked: a quad file fills several."""
+    characters and pass.) A quad file fills several graphs of its (scratch) store, so all of them
+    are checked; any other file fills ``graph`` alone, which may share a big store (a file served
+    beside the build), so only ``graph`` is."""
     escapes = list(_SURROGATE_ESCAPE.finditer(text))
     if not escapes:
         return
     bad = set()
-    for triple, _contexts in graph.store.triples((None, None, None), None):
+    if fmt.carries == formats.QUADS:
+        triples = (triple for triple, _contexts in graph.store.triples((None, None, None), None))
+        names = [context.identifier for context in graph.store.contexts()]
+    else:
+        triples, names = iter(graph), []
+    for triple in triples:
         for term in triple:
             bad.update(_SURROGATE.findall(str(term)))
-    for context in graph.store.contexts():
-        bad.update(_SURROGATE.findall(str(context.identifier)))
+    for name in names:
+        bad.update(_SURROGATE.findall(str(name)))
     if not bad:
         return
     escape = _culprit(escapes, bad, text)

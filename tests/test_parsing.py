@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from rdflib import Dataset, Graph
+from rdflib import Dataset, Graph, URIRef
 
 from karabakh_kg.graph import sources
 from karabakh_kg.graph.errors import KkgError
@@ -54,30 +54,31 @@ def test_non_utf8_file_is_named_with_the_line():
     ("s.nt", '<http://e/a> <http://e/b> "\\U0000DFFF" .\n', 1, 28),
     ("s.nq", '<http://e/a> <http://e/b> "\\udc00" <http://e/g> .\n', 1, 28),
     ("s.jsonld", '{"@id": "http://e/a",\n "http://e/b": "lone \\ud83d here"}', 2, 22),
-])
-def test_an_escaped_lone_surrogate_is_refused_where_it_is_written(name, text, line, column):
-    """rdflib reads "\\uD800" into a string no RDF format can write: the build wrote it as "?"."""
-    with pytest.raises(KkgError) as info:
-        sources.parse_into(Dataset() if name.endswith(".nq") else Graph(), _source(name, text))
-    assert info.value.code == "syntax-error"
-    assert (info.value.where.source, info.value.where.line, info.value.where.column) == (name, line, column)
-    assert "surrogate" in info.value.message
-
-
-@pytest.mark.parametrize("name, text, line, column", [
     ("g.trig", '<http://e/g> {\n <http://e/a> <http://e/b> "x\\uD800y" .\n}\n', 2, 30),
     ("g.nq", '<http://e/a> <http://e/b> "ok" .\n<http://e/a> <http://e/b> "\\udc00" <http://e/g> .\n', 2, 28),
     ("c.ttl", '# the escape \\uD83D is not allowed\n@prefix ex: <http://e/> .\nex:a ex:b "\\uDE00" .\n', 3, 12),
     ("p.jsonld", '{"@id": "http://e/a",\n "http://e/b": ["ok \\ud83d\\ude00", "bad \\ud83d"]}', 2, 41),
 ])
-def test_lone_surrogates_are_found_in_every_graph_and_located(name, text, line, column):
-    """Through the build's reader (named graphs of quad files included), at the escape that made
-    the bad term: not a comment's, not half of a JSON pair."""
+def test_an_escaped_lone_surrogate_is_refused_where_it_is_written(name, text, line, column):
+    """rdflib reads "\\uD800" into a string no RDF format can write: the build wrote it as "?".
+    Through the build's reader (named graphs of quad files included), located at the escape that
+    made the bad term: not a comment's, not half of a JSON pair."""
     from karabakh_kg.graph import fastparse
 
     with pytest.raises(KkgError) as info:
         fastparse.read_graphs(_source(name, text))
+    assert info.value.code == "syntax-error"
     assert (info.value.where.source, info.value.where.line, info.value.where.column) == (name, line, column)
+    assert "surrogate" in info.value.message
+
+
+def test_a_lone_surrogate_in_a_file_parsed_into_one_graph_of_a_bigger_dataset_is_refused():
+    """A file served beside the build is parsed straight into a graph of the build's dataset."""
+    dataset = Dataset()
+    dataset.graph(URIRef("http://e/other")).add((URIRef("http://e/x"), URIRef("http://e/y"), URIRef("http://e/z")))
+    with pytest.raises(KkgError) as info:
+        sources.parse_into(dataset.graph(URIRef("http://e/file")), _source("f.ttl", '<http://e/a> <http://e/b> "\\uD800" .\n'))
+    assert (info.value.where.line, info.value.where.column) == (1, 28)
 
 
 def test_a_json_surrogate_pair_is_one_character():
