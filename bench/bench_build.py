@@ -281,7 +281,8 @@ def bench_http(size: str, build_dir: Path, args, table: Table) -> None:
 
     startup, rows = bench_server.throughput(build_dir, args.http_clients, args.http_seconds, args.http_entities,
                                             tuple(args.http_engines.split(",")),
-                                            tuple(int(n) for n in args.http_processes.split(",")))
+                                            tuple(int(n) for n in args.http_processes.split(",")),
+                                            tuple(args.http_servers.split(",")))
     peer_start = startup.pop("rdflib-endpoint")
     for name, seconds in startup.items():
         table.add("http", "server start (process start to first answer)", size, seconds, peer_start,
@@ -292,9 +293,10 @@ def bench_http(size: str, build_dir: Path, args, table: Table) -> None:
                   cand_note=row.ours.note(), base_note=row.peer.note(),
                   ratio=bench_server.rate_ratio(row.ours, row.peer))
     engine = args.http_engines.split(",")[-1]
-    served = bench_server.served_stored_queries(build_dir, engine, args.samples, args.budget)
+    http_server = args.http_servers.split(",")[-1]
+    served = bench_server.served_stored_queries(build_dir, engine, args.samples, args.budget, http_server)
     for query_id, measured in served.items():
-        table.add("http", f"stored:{query_id} over HTTP, p50 ({engine} engine)", size,
+        table.add("http", f"stored:{query_id} over HTTP, p50 ({engine} engine, {http_server})", size,
                   measured["served"]["p50"], measured["evaluated"]["p50"], unit="ms",
                   cand_name="served (answer cache, warmed)", base_name="evaluated on every request")
 
@@ -381,6 +383,9 @@ def main() -> None:
     parser.add_argument("--http-engines", default="rdflib,oxigraph", help="karabakh-kg engines in the http step")
     parser.add_argument("--http-processes", default="1,2",
                         help="server process counts (serve --processes) in the http step, on the last engine")
+    parser.add_argument("--http-servers", default="waitress,granian",
+                        help="HTTP servers (serve --http-server) in the http step; the others than waitress "
+                             "run with each --http-processes count on the last engine")
     parser.add_argument("--query-cap", type=float, default=900.0,
                         help="seconds all queries of one engine may take; later queries show as not measured")
     args = parser.parse_args()

@@ -173,7 +173,7 @@ class Server:
 
 
 def start_karabakh(build_dir: Path, engine: str | None = None, answer_cache_mb: int | None = None,
-                   max_concurrent: int | None = None, processes: int = 1) -> Server:
+                   max_concurrent: int | None = None, processes: int = 1, http_server: str = "waitress") -> Server:
     """karabakh-kg over the build; None keeps a setting's default. The answer cache is set through
     the environment (``serve`` has no flag for it)."""
     port = free_port()
@@ -184,6 +184,8 @@ def start_karabakh(build_dir: Path, engine: str | None = None, answer_cache_mb: 
         command += ["--max-concurrent-queries", str(max_concurrent)]
     if processes > 1:
         command += ["--processes", str(processes)]
+    if http_server != "waitress":
+        command += ["--http-server", http_server]
     env = {} if answer_cache_mb is None else {"KARABAKH_KG_ANSWER_CACHE_MB": str(answer_cache_mb)}
     return Server("karabakh-kg", command, f"http://127.0.0.1:{port}/sparql", env)
 
@@ -451,23 +453,28 @@ class Row:
 
 
 def throughput(build_dir: Path, clients: int, seconds: float, entity_limit: int,
-               engines: tuple[str, ...], processes: tuple[int, ...] = (1,)) -> tuple[dict[str, float], list[Row]]:
+               engines: tuple[str, ...], processes: tuple[int, ...] = (1,),
+               http_servers: tuple[str, ...] = ("waitress",)) -> tuple[dict[str, float], list[Row]]:
     """Start-up seconds per server, and a Row per mix and karabakh-kg configuration (each engine in
-    one server process, then the last engine with each count of ``processes`` above 1; answer cache
-    on and off; ``--max-concurrent-queries`` at least ``clients`` so that refusals do not dominate).
+    one waitress process, then the last engine with each count of ``processes`` above 1, then each
+    other HTTP server with each count; answer cache on and off; ``--max-concurrent-queries`` at
+    least ``clients`` so that refusals do not dominate).
     One server runs at a time, stopped before the next starts: on a small machine they would
     otherwise share its cores. rdflib-endpoint is restarted between its runs when the previous
     run's requests would still hold it for more than HTTP_TIMEOUT seconds."""
     startup, measured, mixes = {}, [], None
-    configurations = [(engine, 1) for engine in engines] + [(engines[-1], n) for n in processes if n > 1]
-    for engine, count in configurations:
+    configurations = [(engine, 1, "waitress") for engine in engines]
+    configurations += [(engines[-1], n, "waitress") for n in processes if n > 1]
+    configurations += [(engines[-1], n, other) for other in http_servers if other != "waitress" for n in processes]
+    for engine, count, http_server in configurations:
         for cache in (True, False):
-            server = start_karabakh(build_dir, engine, None if cache else 0, max(8, clients), count)
+            server = start_karabakh(build_dir, engine, None if cache else 0, max(8, clients), count, http_server)
             try:
                 list_stored_queries(server)
                 server.wait_idle()  # the stored queries' warm-up is not part of the load runs
                 mixes = mixes or load_mixes(server, entity_limit)
-                label = f"{engine} engine" + (f", {count} processes" if count > 1 else "")
+                label = (f"{engine} engine" + (f", {count} processes" if count > 1 else "")
+                         + (f", {http_server}" if http_server != "waitress" else ""))
                 startup.setdefault(f"karabakh-kg, {label}", server.start_seconds)
                 variant = f"{label}, answer cache {'on' if cache else 'off'}"
                 for mix in mixes:
@@ -490,7 +497,8 @@ def throughput(build_dir: Path, clients: int, seconds: float, entity_limit: int,
     return startup, [Row(mix, variant, ours, peers[mix]) for mix, variant, ours in measured]
 
 
-def served_stored_queries(build_dir: Path, engine: str, samples: int, budget: float) -> dict:
+def served_stored_queries(build_dir: Path, engine: str, samples: int, budget: float,
+                          http_server: str = "waitress") -> dict:
     """For each stored query needing no parameter: p50/p99 of ``/queries/<id>.json`` over HTTP as
     served (answer cache on, stored queries warmed after start-up) and as evaluated on every request
     (cache off), same engine and build; one client, so these are latencies, not throughput."""
@@ -506,7 +514,7 @@ def served_stored_queries(build_dir: Path, engine: str, samples: int, budget: fl
             ids.append(query.id)
     out = {query_id: {} for query_id in ids}
     for label, cache_mb in (("served", None), ("evaluated", 0)):
-        server = start_karabakh(build_dir, engine, cache_mb)
+        server = start_karabakh(build_dir, engine, cache_mb, http_server=http_server)
         try:
             server.wait_idle()  # "served" means after the warm-up, not while it runs
             for query_id in ids:

@@ -129,7 +129,7 @@ def _fork(serve_one: Callable[[], None], parent: int) -> tuple[int, float]:
     code = 0
     try:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: the parent stops us
-        _end_with(parent)
+        end_with_parent(parent)
         signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)  # SIGTERM: the command's own handler
         serve_one()
     except SystemExit as exc:
@@ -144,7 +144,7 @@ def _fork(serve_one: Callable[[], None], parent: int) -> tuple[int, float]:
         os._exit(code)
 
 
-def _end_with(parent: int) -> None:
+def end_with_parent(parent: int) -> None:
     """Have the kernel send this process SIGTERM when ``parent`` dies (Linux), so that a supervisor
     killed with SIGKILL leaves no server holding the port; exit now if it is already gone."""
     try:

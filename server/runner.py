@@ -57,6 +57,20 @@ def urls(base: str) -> dict[str, str]:
             "stored queries": f"{base}/queries", "data": f"{base}/data"}
 
 
+def answers(base: str) -> bool:
+    """Whether a server answers ``ASK {}`` at ``base`` (a request made before any server process
+    has started waits in the listening socket's queue)."""
+    import urllib.error
+    import urllib.request
+
+    direct = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # never via an http_proxy
+    try:
+        with direct.open(f"{base}/sparql?query=ASK%7B%7D", timeout=2) as response:
+            return response.status == 200
+    except (urllib.error.URLError, OSError, ValueError):
+        return False
+
+
 @dataclass
 class Background:
     """A server running in a thread (tests, benchmarks): its base URL and how to stop it."""

@@ -1,4 +1,4 @@
-"""``karabakh-kg serve``: the SPARQL endpoint under waitress, over the build held in process or,
+"""``karabakh-kg serve``: the SPARQL endpoint under waitress or granian, over the build held in process or,
 with ``--store-endpoint``, in front of an external SPARQL store."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from .command_support import load_build, reports_errors, resolved, setting_optio
 SERVER_SETTINGS = ("host", "port", "threads", "query_timeout", "max_rows", "max_request_bytes",
                    "max_concurrent_queries", "query_workers", "query_memory_mb", "cors_origins",
                    "federation_allow_list", "wikidata_endpoint", "cache_max_age", "answer_cache_mb",
-                   "warm_stored_queries", "processes", "build_dir", "reasoner", "engine",
+                   "warm_stored_queries", "processes", "http_server", "build_dir", "reasoner", "engine",
                    "store_endpoint", "store_user", "store_password")
 
 
@@ -23,7 +23,7 @@ SERVER_SETTINGS = ("host", "port", "threads", "query_timeout", "max_rows", "max_
 @setting_options(*SERVER_SETTINGS)
 @reports_errors
 def serve(files, **options):
-    """Serve the SPARQL endpoint, query page, stored queries and exports over HTTP (waitress).
+    """Serve the SPARQL endpoint, query page, stored queries and exports over HTTP (waitress, or granian with --http-server granian).
 
     FILES are extra RDF files served beside the build: TriG, N-Quads and JSON-LD keep their
     named graphs, any other file gets a named graph of its own (printed below).
@@ -31,18 +31,19 @@ def serve(files, **options):
     With --store-endpoint URL the server fronts an external SPARQL store holding the pushed build
     (`karabakh-kg push`): the same URLs, every query evaluated by the store.
     """
-    from . import extra_files, processes, runner
+    from . import extra_files, granian_server, processes, runner
     from .app import close_app, create_app
 
     started = time.perf_counter()
     settings = resolved(options)
     count = processes.check_count(int(settings.processes))
+    http_server = granian_server.check_http_server(settings.http_server)
     extra_version = ""
     if settings.store_endpoint:
         build = _store(settings, files)
     else:
         build = load_build(settings)
-        if count > 1:
+        if count > 1 or http_server == "granian":
             build.dataset  # loaded once, here, and shared by the server processes
     if files:
         added, extra_version = extra_files.add_files(build.dataset, list(files))
@@ -63,30 +64,21 @@ def serve(files, **options):
         finally:
             close_app(app)
 
+    if http_server == "granian":
+        granian_server.serve(lambda: create_app(build=build, settings=settings, extra_version=extra_version),
+                             settings, count, on_ready=lambda base: _announce(base, settings, started, count))
+        click.echo("stopped")
+        return
     if count == 1:
         serve_on()
         return
     sock = processes.listening_socket(settings)
     base = runner.address_url(*sock.getsockname()[:2])
-    status = processes.run(count, lambda: serve_on(sock), answers=lambda: _answers(base),
+    status = processes.run(count, lambda: serve_on(sock), answers=lambda: runner.answers(base),
                            on_ready=lambda: _announce(base, settings, started, count))
     if status:
         raise SystemExit(status)
     click.echo("stopped")
-
-
-def _answers(base: str) -> bool:
-    """Whether a server process answers on the shared port (its request waits in the socket's
-    queue until one has started)."""
-    import urllib.error
-    import urllib.request
-
-    direct = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # never via an http_proxy
-    try:
-        with direct.open(f"{base}/sparql?query=ASK%7B%7D", timeout=2) as response:
-            return response.status == 200
-    except (urllib.error.URLError, OSError, ValueError):
-        return False
 
 
 def _announce(base: str, settings, started: float, count: int) -> None:

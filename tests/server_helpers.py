@@ -8,8 +8,14 @@ comes from the session's real build (``built`` in conftest.py).
 from __future__ import annotations
 
 import contextlib
+import os
+import signal
 import socket
+import subprocess
+import sys
 import threading
+import time
+from pathlib import Path
 
 import pytest
 from rdflib import Literal, Namespace, URIRef
@@ -149,10 +155,63 @@ def client(tricky_app):
     return tricky_app.test_client()
 
 
-@pytest.fixture(scope="module")
-def tricky_url(tricky_app):
-    """The base URL of the tricky app under a real waitress server."""
-    with live_server(tricky_app) as url:
+# The tricky app under ``granian_server.serve``, as ``serve --http-server granian`` runs it: granian
+# forks its worker from the process that calls it, so that process is a fresh interpreter, not pytest.
+_GRANIAN_SCRIPT = """
+import sys
+sys.path.insert(0, {tests!r})
+from server_helpers import TEST_SETTINGS, sample_stored_queries, tricky_dataset
+from karabakh_kg.graph import settings as settings_mod
+from karabakh_kg.server import granian_server
+from karabakh_kg.server.app import create_app
+settings = settings_mod.resolve({{}}, environ={{}}).replace(**TEST_SETTINGS)
+dataset = tricky_dataset()
+def make_app():
+    return create_app({{"TESTING": True, "STORED_QUERIES": sample_stored_queries()}}, build=dataset,
+                      settings=settings)
+granian_server.serve(make_app, settings, 1, on_ready=lambda base: print("READY", base, flush=True))
+"""
+
+
+@contextlib.contextmanager
+def granian_tricky_server():
+    """The tricky app under granian in a process of its own; afterwards its log must show no error
+    (an unexpected error, answered 500, is logged with its traceback)."""
+    script = _GRANIAN_SCRIPT.format(tests=str(Path(__file__).parent))
+    process = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 60
+        line = ""
+        while time.monotonic() < deadline and not line.startswith("READY"):
+            line = process.stdout.readline()
+            if not line and process.poll() is not None:
+                break
+        if not line.startswith("READY"):
+            process.kill()
+            raise AssertionError("granian did not start:\n" + process.stderr.read())
+        yield line.split()[1]
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(30)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+    errors = process.stderr.read()
+    assert "Traceback" not in errors and "unexpected error" not in errors, errors
+
+
+@pytest.fixture(scope="module", params=["waitress", "granian"])
+def tricky_url(request):
+    """The base URL of the tricky app under a real HTTP server: waitress in a thread of this
+    process, then granian in a process of its own (``serve --http-server``)."""
+    if request.param == "granian":
+        with granian_tricky_server() as url:
+            yield url
+        return
+    with live_server(request.getfixturevalue("tricky_app")) as url:
         yield url
 
 

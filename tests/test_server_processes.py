@@ -1,4 +1,5 @@
-"""``serve --processes N``: several server processes on one port, over one loaded build.
+"""``serve --processes N``: several server processes on one port, over one loaded build, under
+waitress (supervised by the command) and under granian (``--http-server granian``, its workers).
 
 Run as a user runs it (a subprocess, real HTTP). Which process answers a connection is the kernel's
 choice, so the tests stop all but one with SIGSTOP to know which one must have answered.
@@ -46,10 +47,15 @@ def _descendants(pid: int) -> list[int]:
     return found
 
 
-@pytest.fixture
-def two_processes(build_dir, built):
-    process, output = start(["--processes", "2"], env={"KARABAKH_KG_BUILD_DIR": str(build_dir),
-                                                       "KARABAKH_KG_WARM_STORED_QUERIES": "false"})
+HTTP_SERVERS = ["waitress", "granian"]
+
+
+@pytest.fixture(params=HTTP_SERVERS)
+def two_processes(request, build_dir, built):
+    """``serve --processes 2`` under each HTTP server; the process has the name as ``http_server``."""
+    process, output = start(["--processes", "2", "--http-server", request.param],
+                            env={"KARABAKH_KG_BUILD_DIR": str(build_dir), "KARABAKH_KG_WARM_STORED_QUERIES": "false"})
+    process.http_server = request.param
     try:
         yield process, output
     finally:
@@ -63,7 +69,11 @@ def two_processes(build_dir, built):
             process.wait(20)
 
 
+@pytest.mark.parametrize("two_processes", ["waitress"], indirect=True)
 def test_each_process_answers_on_the_shared_port(two_processes):
+    """waitress's processes accept on one shared socket, so a stopped process leaves every new
+    connection to the other. (granian's workers listen on sockets of their own, SO_REUSEPORT: a
+    stopped worker keeps its share of new connections waiting; the next test covers granian.)"""
     process, output = two_processes
     assert "2 server processes, 1 query workers each" in output
     endpoint = re.search(r"SPARQL endpoint:\s+(\S+)", output).group(1)
@@ -84,31 +94,64 @@ def test_each_process_answers_on_the_shared_port(two_processes):
             os.kill(stopped, signal.SIGCONT)
 
 
-def test_a_dead_process_is_replaced_and_sigterm_stops_all(two_processes):
-    process, output = two_processes
-    endpoint = re.search(r"SPARQL endpoint:\s+(\S+)", output).group(1)
-    first, second = _wait_for_children(process.pid, 2)
-    os.kill(first, signal.SIGKILL)
+def _listeners(port: int) -> int:
+    """How many sockets listen on ``port`` (granian: one per worker that has started serving)."""
+    count = 0
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            with open(table) as handle:
+                rows = handle.read().splitlines()[1:]
+        except OSError:
+            continue
+        count += sum(1 for row in rows if row.split()[1].endswith(f":{port:04X}") and row.split()[3] == "0A")
+    return count
+
+
+def _replaced(process, killed: int, port: int | None) -> list[int]:
+    """The server processes once ``killed`` has a replacement (listening, under granian)."""
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
         children = _children(process.pid)
-        if len(children) == 2 and first not in children:
-            break
-        time.sleep(0.1)
-    else:
-        raise AssertionError(f"no replacement for {first}: {_children(process.pid)}")
-    replacement = next(pid for pid in children if pid != second)
-    os.kill(second, signal.SIGSTOP)  # so the replacement must answer
-    try:
-        assert _get(endpoint, query="ASK { ?s ?p ?o }").json()["boolean"] is True
-    finally:
-        os.kill(second, signal.SIGCONT)
+        if len(children) == 2 and killed not in children and (port is None or _listeners(port) == 2):
+            return children
+        time.sleep(0.05)
+    raise AssertionError(f"no replacement for {killed}: {_children(process.pid)}")
+
+
+def test_a_dead_process_is_replaced_and_sigterm_stops_all(two_processes):
+    """Each server process killed in turn is replaced, and the port answers every new connection
+    with the same bytes and ETag (waitress: the replacement alone, the other stopped; granian: a
+    connection on its way to the dying worker's own socket can be reset at that instant, so
+    requests start once the replacement listens). SIGTERM then stops everything."""
+    process, output = two_processes
+    endpoint = re.search(r"SPARQL endpoint:\s+(\S+)", output).group(1)
+    base = endpoint.rsplit("/", 1)[0]
+    port = int(base.rsplit(":", 1)[1]) if process.http_server == "granian" else None
+    expected = _get(base + "/queries/claimants.json")
+    originals = _wait_for_children(process.pid, 2)
+    for killed in originals:  # granian stops on a second death of the same worker within 5.5 s
+        os.kill(killed, signal.SIGKILL)
+        children = _replaced(process, killed, port)
+        others = [pid for pid in children if pid in originals] if process.http_server == "waitress" else []
+        for pid in others:
+            os.kill(pid, signal.SIGSTOP)  # so the replacement must answer
+        try:
+            for _ in range(5):
+                answer = _get(base + "/queries/claimants.json")
+                assert answer.status_code == 200 and answer.json() == expected.json()
+                assert answer.headers["ETag"] == expected.headers["ETag"]
+        finally:
+            for pid in others:
+                os.kill(pid, signal.SIGCONT)
     everything = _descendants(process.pid)
-    assert replacement in everything and len(everything) > 2  # query workers under each
+    assert not set(originals) & set(everything) and len(everything) > 2  # replacements, query workers under each
     process.send_signal(signal.SIGTERM)
     process.wait(20)
     assert process.returncode == 0
-    assert f"server process {first} ended (signal 9)" in process.stderr.read()
+    errors = process.stderr.read()
+    assert "Traceback" not in errors
+    if process.http_server == "waitress":  # granian logs its "Unexpected exit from worker" on stdout
+        assert all(f"server process {pid} ended (signal 9)" in errors for pid in originals), errors
     time.sleep(0.3)
     for pid in everything:
         assert not _alive(pid), f"process {pid} outlived the server"
@@ -143,14 +186,16 @@ def test_bad_process_count_is_a_readable_error(build_dir, built, value, expected
     assert expected in result.stderr and "Traceback" not in result.stderr
 
 
-def test_port_in_use_is_a_readable_error(build_dir, built):
+@pytest.mark.parametrize("http_server", HTTP_SERVERS)
+def test_port_in_use_is_a_readable_error(build_dir, built, http_server):
     import socket
 
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen(1)
         port = taken.getsockname()[1]
-        result = subprocess.run(CLI + ["serve", "--port", str(port), "--processes", "2"], capture_output=True,
+        result = subprocess.run(CLI + ["serve", "--port", str(port), "--processes", "2", "--http-server", http_server],
+                                capture_output=True,
                                 text=True, timeout=60,
                                 env={**os.environ, "KARABAKH_KG_BUILD_DIR": str(build_dir)})
     assert result.returncode == 1
@@ -173,9 +218,10 @@ def _start_in_own_group(build_dir, *args):
     return process, endpoint
 
 
+@pytest.mark.parametrize("http_server", HTTP_SERVERS)
 @pytest.mark.parametrize("count", ["1", "2"])
-def test_sigterm_to_the_whole_group_stops_quietly(build_dir, built, count):
-    process, _endpoint = _start_in_own_group(build_dir, "--processes", count)
+def test_sigterm_to_the_whole_group_stops_quietly(build_dir, built, count, http_server):
+    process, _endpoint = _start_in_own_group(build_dir, "--processes", count, "--http-server", http_server)
     everything = _descendants(process.pid)
     os.killpg(process.pid, signal.SIGTERM)
     process.wait(20)
@@ -186,8 +232,9 @@ def test_sigterm_to_the_whole_group_stops_quietly(build_dir, built, count):
     assert not [pid for pid in everything if _alive(pid)]
 
 
-def test_server_processes_end_with_a_killed_supervisor(build_dir, built):
-    process, endpoint = _start_in_own_group(build_dir, "--processes", "2")
+@pytest.mark.parametrize("http_server", HTTP_SERVERS)
+def test_server_processes_end_with_a_killed_supervisor(build_dir, built, http_server):
+    process, endpoint = _start_in_own_group(build_dir, "--processes", "2", "--http-server", http_server)
     _wait_for_children(process.pid, 2)
     everything = _descendants(process.pid)
     process.kill()
@@ -198,3 +245,32 @@ def test_server_processes_end_with_a_killed_supervisor(build_dir, built):
     assert not [pid for pid in everything if _alive(pid)], "server processes outlived their supervisor"
     with pytest.raises(requests.ConnectionError):
         _get(endpoint, query="ASK {}")
+
+
+def test_unknown_http_server_is_a_readable_error(build_dir, built):
+    result = subprocess.run(CLI + ["serve", "--port", "0", "--http-server", "gunicorn"], capture_output=True,
+                            text=True, timeout=60, env={**os.environ, "KARABAKH_KG_BUILD_DIR": str(build_dir)})
+    assert result.returncode == 1
+    assert "unknown http_server 'gunicorn'; choose one of: waitress, granian" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_granian_url_limits(build_dir, built):
+    """granian refuses a request line above 65,534 bytes itself (414, no body): long queries go by
+    POST, which takes up to max_request_bytes; a GET just under the limit reaches the app."""
+    process, output = start(["--http-server", "granian"], env={"KARABAKH_KG_BUILD_DIR": str(build_dir),
+                                                               "KARABAKH_KG_WARM_STORED_QUERIES": "false"})
+    try:
+        endpoint = re.search(r"SPARQL endpoint:\s+(\S+)", output).group(1)
+        padding = "#" + "x" * 60_000 + "\n"
+        assert _get(endpoint, query=padding + "ASK {}").json()["boolean"] is True
+        assert _get(endpoint, query="#" + "x" * 70_000 + "\nASK {}").status_code == 414
+        long_query = "#" + "x" * 500_000 + "\nASK {}"
+        posted = requests.post(endpoint, data={"query": long_query}, timeout=20)
+        assert posted.status_code == 200 and posted.json()["boolean"] is True
+        too_big = requests.post(endpoint, data={"query": "#" + "x" * 1_200_000 + "\nASK {}"}, timeout=20)
+        assert too_big.status_code == 413 and too_big.text.startswith("error: ")
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(20)
+    assert process.returncode == 0
