@@ -293,7 +293,7 @@ def bench_http(size: str, build_dir: Path, args, table: Table) -> None:
                   cand_note=row.ours.note(), base_note=row.peer.note(),
                   ratio=bench_server.rate_ratio(row.ours, row.peer))
     engine = args.http_engines.split(",")[-1]
-    http_server = args.http_servers.split(",")[-1]
+    http_server = args.http_servers.split(",")[0]  # the same server as earlier runs' rows
     served = bench_server.served_stored_queries(build_dir, engine, args.samples, args.budget, http_server)
     for query_id, measured in served.items():
         table.add("http", f"stored:{query_id} over HTTP, p50 ({engine} engine, {http_server})", size,

@@ -17,39 +17,39 @@ malformed HTTP gets granian's bare 400; everything the app answers is the same.
 
 from __future__ import annotations
 
+import gc
 import importlib.util
 import multiprocessing
+import multiprocessing.util
 import os
 import signal
+import sys
 import threading
 import time
 from typing import Callable
 
 from flask import Flask
 
+from .app import close_app
+
 from ..graph.errors import KkgError
-from ..graph.settings import Settings
+from ..graph.settings import ProcessChoice, Settings
 
 HTTP_SERVERS = ("waitress", "granian")
-
-# Headers (with the query string) up to max_request_bytes must reach the app, which answers 413.
-_HEADER_MARGIN = 64 * 1024
+_CHOICE = ProcessChoice("http_server", HTTP_SERVERS)
 _ANNOUNCE_POLL_SECONDS = 0.05
 
 
 def check_http_server(name: str) -> str:
     """``name`` if it is a known HTTP server usable here, else a KkgError naming the choices."""
-    if name not in HTTP_SERVERS:
-        raise KkgError(f"unknown http_server {name!r}; choose one of: {', '.join(HTTP_SERVERS)}",
-                       code="bad-setting")
+    _CHOICE.check(name)
     if name == "granian":
         if importlib.util.find_spec("granian") is None:
             raise KkgError("http_server granian needs the granian package: pip install granian",
                            code="bad-setting")
-        if multiprocessing.get_start_method() != "fork":
+        if "fork" not in multiprocessing.get_all_start_methods():
             raise KkgError("http_server granian needs fork() to share the loaded build with its "
-                           "workers, which this system does not use by default; use waitress",
-                           code="bad-setting")
+                           "workers, which this system lacks; use waitress", code="bad-setting")
     return name
 
 
@@ -58,19 +58,18 @@ def serve(make_app: Callable[[], Flask], settings: Settings, count: int,
     """Serve ``make_app()`` under granian with ``count`` worker processes until SIGINT or SIGTERM.
 
     ``on_ready(base_url)`` is called once the port answers a request, from a small process forked
-    for that, since granian's own loop gives no hook once its workers serve. Raises KkgError when
-    the port cannot be bound.
+    for that once granian has bound the port, since its loop gives no hook once workers serve.
+    Raises KkgError when the port cannot be bound or the workers keep failing to start.
     """
     from granian import Granian
     from granian.constants import HTTPModes, Interfaces
-    from granian.log import LogLevels
     from granian.http import HTTP1Settings
+    from granian.log import LogLevels
 
     from . import processes, runner
 
-    host = settings.host
     with processes.listening_socket(settings) as probe:  # a clear error for a port in use; port 0 resolved
-        port = probe.getsockname()[1]
+        host, port = probe.getsockname()[:2]  # granian takes an IP address, not a host name
     base = runner.address_url(host, port)
     server = Granian(
         "karabakh_kg.server.app:create_app",  # not imported: the loader below hands over the app
@@ -83,20 +82,43 @@ def serve(make_app: Callable[[], Flask], settings: Settings, count: int,
         http=HTTPModes.http1,
         websockets=False,
         http1_settings=HTTP1Settings(max_buffer_size=max(HTTP1Settings.max_buffer_size,
-                                                         settings.max_request_bytes + _HEADER_MARGIN)),
+                                                         settings.max_request_bytes + runner.HEADER_MARGIN)),
         log_level=LogLevels.error,  # not its warning that 8 threads are many for 2 cores: they mostly wait
         respawn_failed_workers=True,
         workers_kill_timeout=max(10, int(settings.query_timeout) + 5),
     )
     main = os.getpid()
+    failed = multiprocessing.get_context("fork").Event()
 
     def load_app(_target: str) -> Flask:
-        """In each granian worker: end with the main process, whatever kills it, then the app."""
+        """In each granian worker: stop on SIGTERM and end with the main process until granian's own
+        handlers are in place, then the app, stopped with the worker; a KkgError is one line."""
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: the main process stops us
         processes.end_with_parent(main)
-        return make_app()
+        try:
+            app = make_app()
+        except KkgError as exc:
+            sys.stderr.write(f"error: {exc}\n")
+            sys.stderr.flush()
+            failed.set()
+            os._exit(1)
+        multiprocessing.util.Finalize(app, close_app, args=(app,), exitpriority=10)
+        return app
 
-    _fork_announcer(base, on_ready)
-    server.serve(target_loader=load_app)
+    server.on_startup(lambda: _fork_announcer(base, on_ready))
+    multiprocessing.set_start_method("fork", force=True)  # granian forks its workers with the default method
+    gc.collect()
+    gc.freeze()  # the workers' collections then leave the shared objects' pages alone
+    try:
+        server.serve(target_loader=load_app)
+    except OSError as exc:  # granian could not bind after all (port 0 taken since the probe)
+        raise KkgError(f"cannot listen on {host}:{port}: {exc.strerror or exc}", code="bad-setting") from exc
+    except SystemExit as exc:
+        if exc.code and failed.is_set():
+            raise KkgError("the granian workers kept failing to start (the error above); stopped",
+                           code="bad-setting") from None
+        raise
 
 
 def _fork_announcer(base: str, on_ready: Callable[[str], None]) -> None:

@@ -62,11 +62,17 @@ def _limit_memory(base: int | None, extra_mb: int) -> None:
         log.warning("could not cap query worker memory on this system")
 
 
+_STOP_SIGNALS = {signal.SIGTERM, signal.SIGINT}
+
+
 def _worker_main(conn: Connection, dataset, config: worker_mod.Config, hard_limit: int,
                  memory_cap: tuple[int | None, int]) -> None:
     """A worker's life: say its pid, then answer jobs until the server closes its socket."""
     _limit_memory(*memory_cap)
-    conn.send(os.getpid())
+    try:
+        conn.send(os.getpid())
+    except OSError:  # the server process that asked for this worker has ended meanwhile
+        return
     while True:
         try:
             job = conn.recv()
@@ -115,6 +121,7 @@ def _spawner_main(control: socket.socket, dataset, config: worker_mod.Config, ha
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the server's to handle
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # workers are reaped automatically
     signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the command's handler: a SIGTERM ends us quietly
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)  # blocked by the server around the fork
     engine.harden()
     worker_mod.warm_up(dataset, config)
     base_size = _address_space()  # read before the guard forbids reading /proc
@@ -174,7 +181,13 @@ class WorkerPool:
         self._spawner = context.Process(
             target=_spawner_main, name="karabakh-kg-spawner", daemon=True,
             args=(theirs, self._dataset, self._config, self._hard_limit, self._memory_mb))
-        self._spawner.start()
+        # a stop signal arriving during the fork waits until it is over: its handler raising in
+        # the middle of the fork's own handlers would be printed and lost
+        previous = signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
+        try:
+            self._spawner.start()
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, previous)
         theirs.close()
         self._control = ours
         for _ in range(self.size):

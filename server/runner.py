@@ -15,7 +15,7 @@ from ..graph.settings import Settings
 
 # Waitress answers requests beyond its own limits itself; these margins leave every size decision
 # within them to the app, which answers in the one error shape.
-_HEADER_MARGIN = 64 * 1024
+HEADER_MARGIN = 64 * 1024
 
 
 def create_server(app: Flask, settings: Settings, sock: socket.socket | None = None):
@@ -28,9 +28,9 @@ def create_server(app: Flask, settings: Settings, sock: socket.socket | None = N
         threads=max(1, int(settings.threads)),
         ident="karabakh-kg",
         # a long GET query string must reach the app, which answers 413 beyond max_request_bytes
-        max_request_header_size=settings.max_request_bytes + _HEADER_MARGIN,
+        max_request_header_size=settings.max_request_bytes + HEADER_MARGIN,
         # waitress buffers bodies before calling the app; beyond this it refuses them with its own 413
-        max_request_body_size=settings.max_request_bytes * 2 + _HEADER_MARGIN,
+        max_request_body_size=settings.max_request_bytes * 2 + HEADER_MARGIN,
         channel_timeout=max(30, int(settings.query_timeout) * 3),
         expose_tracebacks=False,
         clear_untrusted_proxy_headers=True,

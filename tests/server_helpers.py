@@ -175,32 +175,37 @@ granian_server.serve(make_app, settings, 1, on_ready=lambda base: print("READY",
 
 @contextlib.contextmanager
 def granian_tricky_server():
-    """The tricky app under granian in a process of its own; afterwards its log must show no error
-    (an unexpected error, answered 500, is logged with its traceback)."""
+    """The tricky app under granian in a process of its own (output to files, read as it comes);
+    afterwards its log must show no error (an unexpected error, answered 500, is logged with its
+    traceback; granian logs its own errors on standard output)."""
+    import tempfile
+
     script = _GRANIAN_SCRIPT.format(tests=str(Path(__file__).parent))
-    process = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               text=True, start_new_session=True)
-    try:
-        deadline = time.monotonic() + 60
-        line = ""
-        while time.monotonic() < deadline and not line.startswith("READY"):
-            line = process.stdout.readline()
-            if not line and process.poll() is not None:
-                break
-        if not line.startswith("READY"):
-            process.kill()
-            raise AssertionError("granian did not start:\n" + process.stderr.read())
-        yield line.split()[1]
-    finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(30)
-            except subprocess.TimeoutExpired:
+    with tempfile.TemporaryDirectory() as scratch:
+        out_path, err_path = Path(scratch) / "out", Path(scratch) / "err"
+        with open(out_path, "w") as out, open(err_path, "w") as err:
+            process = subprocess.Popen([sys.executable, "-c", script], stdout=out, stderr=err,
+                                       start_new_session=True)
+        try:
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline and "READY" not in out_path.read_text() and process.poll() is None:
+                time.sleep(0.05)
+            ready = [line for line in out_path.read_text().splitlines() if line.startswith("READY")]
+            if not ready:
+                raise AssertionError("granian did not start:\n" + err_path.read_text())
+            yield ready[0].split()[1]
+        finally:
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+                try:
+                    process.wait(30)
+                except subprocess.TimeoutExpired:
+                    os.killpg(process.pid, signal.SIGKILL)
+            if process.poll() is None:
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
-    errors = process.stderr.read()
-    assert "Traceback" not in errors and "unexpected error" not in errors, errors
+        log = err_path.read_text() + out_path.read_text()
+    assert "Traceback" not in log and "unexpected error" not in log and "[ERROR]" not in log, log
 
 
 @pytest.fixture(scope="module", params=["waitress", "granian"])

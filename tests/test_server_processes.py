@@ -149,12 +149,10 @@ def test_a_dead_process_is_replaced_and_sigterm_stops_all(two_processes):
     process.wait(20)
     assert process.returncode == 0
     errors = process.stderr.read()
-    assert "Traceback" not in errors
+    assert "Traceback" not in errors, errors
     if process.http_server == "waitress":  # granian logs its "Unexpected exit from worker" on stdout
         assert all(f"server process {pid} ended (signal 9)" in errors for pid in originals), errors
-    time.sleep(0.3)
-    for pid in everything:
-        assert not _alive(pid), f"process {pid} outlived the server"
+    assert not _wait_gone(everything, 5), "processes outlived the server"
 
 
 @pytest.mark.parametrize("failure, said", [
@@ -215,7 +213,25 @@ def _start_in_own_group(build_dir, *args):
         output += process.stdout.readline()
     endpoint = re.search(r"SPARQL endpoint:\s+(\S+)", output).group(1)
     assert _get(endpoint, query="ASK {}").status_code == 200
+    if "granian" in args:  # "ready" means one worker answers; each listens once it has started
+        _wait_listening(endpoint, int(args[args.index("--processes") + 1]) if "--processes" in args else 1)
     return process, endpoint
+
+
+def _wait_listening(endpoint: str, count: int) -> None:
+    port = int(endpoint.rsplit(":", 1)[1].split("/")[0])
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and _listeners(port) < count:
+        time.sleep(0.05)
+    assert _listeners(port) == count
+
+
+def _wait_gone(pids: list[int], limit: float = 20.0) -> list[int]:
+    """The processes among ``pids`` still alive after waiting up to ``limit`` seconds for them to end."""
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline and [pid for pid in pids if _alive(pid)]:
+        time.sleep(0.05)
+    return [pid for pid in pids if _alive(pid)]
 
 
 @pytest.mark.parametrize("http_server", HTTP_SERVERS)
@@ -228,8 +244,7 @@ def test_sigterm_to_the_whole_group_stops_quietly(build_dir, built, count, http_
     errors = process.stderr.read()
     assert process.returncode == 0, errors
     assert "Traceback" not in errors and "failed" not in errors, errors
-    time.sleep(0.3)
-    assert not [pid for pid in everything if _alive(pid)]
+    assert not _wait_gone(everything, 5)
 
 
 @pytest.mark.parametrize("http_server", HTTP_SERVERS)
@@ -239,10 +254,7 @@ def test_server_processes_end_with_a_killed_supervisor(build_dir, built, http_se
     everything = _descendants(process.pid)
     process.kill()
     process.wait(10)
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline and [pid for pid in everything if _alive(pid)]:
-        time.sleep(0.1)
-    assert not [pid for pid in everything if _alive(pid)], "server processes outlived their supervisor"
+    assert not _wait_gone(everything), "server processes outlived their supervisor"
     with pytest.raises(requests.ConnectionError):
         _get(endpoint, query="ASK {}")
 
@@ -274,3 +286,37 @@ def test_granian_url_limits(build_dir, built):
         process.send_signal(signal.SIGTERM)
         process.wait(20)
     assert process.returncode == 0
+
+
+def test_granian_on_a_host_name(build_dir, built):
+    process, output = start(["--http-server", "granian", "--host", "localhost"],
+                            env={"KARABAKH_KG_BUILD_DIR": str(build_dir), "KARABAKH_KG_WARM_STORED_QUERIES": "false"})
+    try:
+        endpoint = re.search(r"SPARQL endpoint:\s+(\S+)", output).group(1)
+        assert _get(endpoint, query="ASK {}").json()["boolean"] is True
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(20)
+    assert process.returncode == 0 and "Traceback" not in process.stderr.read()
+
+
+def test_granian_workers_that_cannot_start_stop_the_command():
+    """The app refusing to start (a KkgError) in granian's workers: one error line each, no
+    traceback, never "ready", exit status 1 once granian sees the crash loop."""
+    script = ("from karabakh_kg.graph.errors import KkgError\n"
+              "from karabakh_kg.graph import settings\n"
+              "from karabakh_kg.server import granian_server\n"
+              "def refuse(): raise KkgError('bad cors_origins', code='bad-setting')\n"
+              "try:\n"
+              "    granian_server.serve(refuse, settings.resolve({'port': 0}, environ={}), 2,\n"
+              "                         on_ready=lambda base: print('READY', flush=True))\n"
+              "except KkgError as exc:\n"
+              "    print('KKG', exc, flush=True)\n"
+              "    raise SystemExit(1)\n")
+    started = time.monotonic()
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1
+    assert "error: bad cors_origins" in result.stderr and "Traceback" not in result.stderr, result.stderr
+    assert "KKG the granian workers kept failing to start" in result.stdout
+    assert "READY" not in result.stdout
+    assert time.monotonic() - started < 30
