@@ -32,6 +32,7 @@ from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
 from rdflib.namespace import XSD
 from rdflib.query import Result
 
+from . import memo
 from .errors import KkgError
 from .settings import ProcessChoice
 
@@ -185,7 +186,17 @@ _RANDOM = re.compile(r"\b(RAND|UUID|STRUUID)\s*\(", re.IGNORECASE)
 
 def runs_natively(dataset, text: str | None) -> bool:
     """True when Oxigraph will evaluate this query itself (an Oxigraph dataset, text known, no SERVICE)."""
-    return text is not None and engine_of(dataset) == "oxigraph" and not _SERVICE.search(text)
+    return text is not None and engine_of(dataset) == "oxigraph" and not _calls_service(text)
+
+
+@memo.per_text
+def _calls_service(text: str) -> bool:
+    return bool(_SERVICE.search(text))
+
+
+@memo.per_text
+def _draws_random(text: str) -> bool:
+    return bool(_RANDOM.search(text))
 
 
 def _in_a_new_thread(evaluate):
@@ -251,7 +262,7 @@ def native_query(dataset, text: str, parsed=None, bindings: dict | None = None,
         return _as_result(store.query(text, **options), kind)
 
     try:
-        return _in_a_new_thread(evaluate) if _RANDOM.search(text) else evaluate()
+        return _in_a_new_thread(evaluate) if _draws_random(text) else evaluate()
     except (SyntaxError, RuntimeError) as exc:
         # A text rdflib parsed but Oxigraph refuses (a variable it cannot substitute, SEP-0007; a
         # function it does not know, which SPARQL makes an expression error, not a failed query)
@@ -278,10 +289,18 @@ def _graph_names(graphs) -> list:
     return names
 
 
+# Oxigraph term -> rdflib term, kept between queries: look-ups answer with the same labels and IRIs
+# again and again, and making rdflib Literals was a third of a look-up's time. Emptied when full.
+_CONVERTED: dict = {}
+_CONVERTED_MAX = 50_000
+
+
 def _converter():
-    """``to_rdflib`` converting each distinct term once: answers repeat labels and IRIs row after row,
-    and converting every cell was half the time of a large answer."""
-    seen: dict = {}
+    """``to_rdflib`` converting each distinct term once (in this process, across queries): answers
+    repeat labels and IRIs row after row, and converting every cell was half the time of a large answer."""
+    if len(_CONVERTED) > _CONVERTED_MAX:
+        _CONVERTED.clear()
+    seen = _CONVERTED
 
     def convert(term):
         found = seen.get(term)
@@ -307,6 +326,7 @@ def _as_result(answer, kind: str) -> Result:
         convert = _converter()
         result.bindings = [{var: convert(value) for var, value in zip(variables, row) if value is not None}
                            for row in answer]
+        result.kkg_materialised = True  # a list of dicts in the order of ``vars``, unbound left out
     else:
         result = Result("DESCRIBE" if kind == "DescribeQuery" else "CONSTRUCT")
         graph = Graph()

@@ -17,6 +17,7 @@ from typing import Callable
 
 from rdflib.plugins.sparql.parser import expandUnicodeEscapes
 
+from ..graph import memo
 from .worker import Job
 
 _VOLATILE = re.compile(r"\b(NOW|RAND|UUID|STRUUID|BNODE|SERVICE)\b", re.IGNORECASE)
@@ -29,7 +30,7 @@ ENTRY_OVERHEAD = 1024
 def key_of(job: Job) -> bytes | None:
     """A digest of what makes two jobs' answers the same bytes, or None when the answer may change
     between runs. The digest, not the text, is kept: a query text can be a megabyte."""
-    if _VOLATILE.search(expandUnicodeEscapes(job.text)):  # RAND() may be written \u0052AND()
+    if _volatile(job.text):
         return None
     bindings = tuple(sorted((str(name), value.n3() if hasattr(value, "n3") else repr(value))
                             for name, value in job.bindings.items()))
@@ -38,6 +39,12 @@ def key_of(job: Job) -> bytes | None:
              bindings, tuple(job.default_graphs or ()), tuple(job.named_graphs or ()),
              job.default_graphs is None, job.named_graphs is None)
     return hashlib.sha256(repr(parts).encode("utf-8", "surrogatepass")).digest()
+
+
+@memo.per_text
+def _volatile(text: str) -> bool:
+    """Whether a query's answer may change between runs (NOW(), RAND()...: see _VOLATILE)."""
+    return bool(_VOLATILE.search(expandUnicodeEscapes(text)))  # RAND() may be written \u0052AND()
 
 
 class _Flight:

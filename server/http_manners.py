@@ -28,8 +28,9 @@ def request_etag(version: str) -> str:
 
     It can be computed before doing any work, so a matching ``If-None-Match`` costs nothing.
     """
-    return etag_for(version, request.host_url, request.path, request.query_string.decode("latin-1"),
-                    request.headers.get("Accept", ""))
+    # scheme and Host as sent (werkzeug's host_url decodes them again on every call)
+    return etag_for(version, f"{request.scheme}://{request.host}/", request.path,
+                    request.query_string.decode("latin-1"), request.headers.get("Accept", ""))
 
 
 def not_modified(etag: str) -> Response | None:

@@ -16,8 +16,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from werkzeug.datastructures import MIMEAccept
+from werkzeug.http import parse_accept_header
 
-from ..graph import formats
+from ..graph import formats, memo
 from ..graph.errors import KkgError
 
 TABLE = "table"  # SELECT and ASK results
@@ -56,7 +57,13 @@ def request_accept() -> MIMEAccept:
     """The current request's Accept header, parameters dropped (see :func:`without_parameters`)."""
     from flask import request
 
-    return without_parameters(request.accept_mimetypes)
+    return _accept_of(request.headers.get("Accept", ""))
+
+
+@memo.per_text
+def _accept_of(header: str) -> MIMEAccept:
+    """An Accept header parsed once per distinct value: clients send the same few again and again."""
+    return without_parameters(parse_accept_header(header, MIMEAccept))
 
 
 def candidates(kind: str) -> tuple[formats.Format, ...]:

@@ -23,6 +23,7 @@ from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
 from rdflib.plugins.sparql.sparql import AlreadyBound, SPARQLError
 from rdflib.query import Result
 
+from ..graph import memo
 from ..graph import query as query_mod
 from ..graph.errors import KkgError, Location
 from . import negotiation, safety
@@ -191,6 +192,12 @@ def _capped(result: Result, max_rows: int, text: str) -> tuple[Result, int, bool
         return out, count, truncated
     if result.type == "ASK":
         return result, 1, False
+    if getattr(result, "kkg_materialised", False):  # Oxigraph's rows, already dicts of rdflib terms
+        every = result.bindings
+        out = Result("SELECT")
+        out.vars = _ordered_vars(result.vars, text)
+        out.bindings = every[:max_rows]
+        return out, len(out.bindings), len(every) > max_rows
     rows = []
     truncated = False
     for row in result:
@@ -206,7 +213,7 @@ def _capped(result: Result, max_rows: int, text: str) -> tuple[Result, int, bool
 
 def _ordered_vars(variables, text: str):
     """``SELECT *`` variables in order of first mention (rdflib's order depends on hashing)."""
-    if not re.search(r"\bSELECT\s+(?:DISTINCT\s+|REDUCED\s+)?\*", text, re.IGNORECASE):
+    if not _selects_star(text):
         return list(variables)
 
     def first_mention(var) -> int:
@@ -214,6 +221,11 @@ def _ordered_vars(variables, text: str):
         return match.start() if match else len(text)
 
     return sorted(variables, key=lambda v: (first_mention(v), str(v)))
+
+
+@memo.per_text
+def _selects_star(text: str) -> bool:
+    return bool(re.search(r"\bSELECT\s+(?:DISTINCT\s+|REDUCED\s+)?\*", text, re.IGNORECASE))
 
 
 def note_truncation(data: bytes, format_name: str, max_rows: int) -> bytes:

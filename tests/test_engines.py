@@ -12,7 +12,7 @@ import re
 from decimal import Decimal
 
 import pytest
-from rdflib import BNode, Literal
+from rdflib import BNode, Literal, Variable
 from rdflib.compare import isomorphic, to_isomorphic
 from rdflib.namespace import XSD
 
@@ -400,3 +400,65 @@ def test_an_oxigraph_failure_is_answered_by_rdflib_and_logged(seed_datasets, cap
     with caplog.at_level(logging.WARNING, logger="karabakh_kg.graph.engine"):
         assert _rows(seed_datasets["oxigraph"], text) == expected
     assert any("simulated failure inside Oxigraph" in r.getMessage() for r in caplog.records)
+
+
+_AWKWARD_SELECT = """
+SELECT ?s ?o ?extra WHERE {
+  { ?s ?p ?o } UNION { BIND (BNODE("b") AS ?s) BIND ("x"^^<http://example.org/dt> AS ?o) }
+  OPTIONAL { ?s <http://example.org/never> ?extra }
+} ORDER BY ?s ?o"""
+
+
+@pytest.mark.parametrize("engine_name", ["oxigraph", "rdflib"])
+def test_select_json_is_the_bytes_rdflib_writes(engine_name):
+    """graph/query.py writes SPARQL JSON results itself (the look-ups' hot path): the same bytes as
+    rdflib's serializer, on plain, typed, language-tagged, non-ASCII, quoted and multi-line
+    literals, IRIs, blank nodes and unbound values, from both engines, for every corpus SELECT."""
+    from server_helpers import tricky_dataset
+
+    dataset = engine.copy_into(engine.new_dataset(engine_name), tricky_dataset())
+    results = [query_mod.run_query(dataset, _AWKWARD_SELECT)]
+    results += [query_mod.run_query(dataset, "SELECT ?o WHERE { ?s ?p ?o FILTER (LANG(?o) != '') }")]
+    assert len(results[0].bindings) > 10 and any(row.get(Variable("extra")) is None for row in results[0].bindings)
+    for result in results:
+        ours = query_mod.serialize_result(result, "json")
+        theirs = result.serialize(format="json")
+        assert ours == (theirs if isinstance(theirs, bytes) else theirs.encode("utf-8"))
+
+
+def test_select_json_matches_rdflib_on_the_corpus(seed_datasets):
+    for name, text, bindings in CORPUS:
+        for dataset in seed_datasets.values():
+            result = query_mod.run_query(dataset, text, bindings)
+            if result.type != "SELECT":
+                continue
+            theirs = result.serialize(format="json")
+            assert query_mod.serialize_result(result, "json") == theirs, name
+
+
+def test_terms_converted_between_queries_stay_right_and_bounded(seed_datasets, monkeypatch):
+    """Oxigraph terms are converted to rdflib terms once per process (engine._CONVERTED), emptied
+    when full: answers are the same with a tiny bound as with none."""
+    dataset = seed_datasets["oxigraph"]
+    text = "SELECT ?s ?p ?o WHERE { ?s ?p ?o } ORDER BY ?s ?p ?o"
+    engine._CONVERTED.clear()
+    expected = query_mod.run_query(dataset, text).bindings
+    monkeypatch.setattr(engine, "_CONVERTED_MAX", 50)
+    for _ in range(3):
+        assert query_mod.run_query(dataset, text).bindings == expected
+        assert len(engine._CONVERTED) <= 50 + len({t for row in expected for t in row.values()})
+
+
+def test_per_text_memo_keeps_only_short_texts():
+    from karabakh_kg.graph import memo
+
+    calls = []
+
+    @memo.per_text
+    def length(text: str) -> int:
+        calls.append(text)
+        return len(text)
+
+    short, long = "x" * 10, "y" * (memo.LONGEST_KEPT + 1)
+    assert [length(short), length(short), length(long), length(long)] == [10, 10, len(long), len(long)]
+    assert calls == [short, long, long]  # the short text computed once, the long one each time

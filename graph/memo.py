@@ -1,0 +1,27 @@
+"""Remembering what a function computed from a query text or header, for texts of modest size.
+
+The server answers the same few texts again and again (stored queries, clients' Accept headers),
+and scanning them with regular expressions on every request showed in profiles. A client may also
+send a megabyte query: those are computed each time rather than kept.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Callable, TypeVar
+
+T = TypeVar("T")
+
+LONGEST_KEPT = 16_384  # characters
+ENTRIES = 1024
+
+
+def per_text(func: Callable[[str], T]) -> Callable[[str], T]:
+    """``func`` of one text, remembered for the last ENTRIES texts of at most LONGEST_KEPT characters."""
+    remembered = functools.lru_cache(maxsize=ENTRIES)(func)
+
+    @functools.wraps(func)
+    def call(text: str) -> T:
+        return remembered(text) if len(text) <= LONGEST_KEPT else func(text)
+
+    return call
