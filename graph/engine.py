@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from pathlib import Path
 
 from rdflib import BNode, Dataset, Graph, Literal, URIRef, Variable
@@ -269,12 +270,28 @@ def native_query(dataset, text: str, parsed=None, bindings: dict | None = None,
         # is rdflib's to run, over the same store.
         if parsed is None:
             raise
-        if isinstance(exc, RuntimeError) and not _KNOWN_REFUSAL.search(str(exc)):
+        if isinstance(exc, RuntimeError) and not _KNOWN_REFUSAL.search(str(exc)) and _first_in_a_while(str(exc)):
             # Oxigraph failed on a query it accepted: rdflib still answers (more slowly, within the
             # same time limit), and the operator learns that Oxigraph did not.
             log.warning("Oxigraph failed (%s); rdflib evaluates the query instead:\n%s", exc,
                         text if len(text) <= 2000 else text[:2000] + " [...]")
         return dataset.query(parsed, initBindings=bindings or {})
+
+
+_WARNED: dict[str, float] = {}
+WARN_AGAIN_AFTER = 60.0  # seconds
+
+
+def _first_in_a_while(reason: str) -> bool:
+    """True for the first of the same failures in WARN_AGAIN_AFTER seconds (in this process): a
+    client repeating a query that trips Oxigraph must not fill the log."""
+    now = time.monotonic()
+    if now - _WARNED.get(reason, -WARN_AGAIN_AFTER) < WARN_AGAIN_AFTER:
+        return False
+    if len(_WARNED) > 1000:
+        _WARNED.clear()
+    _WARNED[reason] = now
+    return True
 
 
 def _graph_names(graphs) -> list:

@@ -45,12 +45,15 @@ def not_modified(etag: str) -> Response | None:
 
 
 def cacheable(response: Response, etag: str) -> Response:
-    """Mark a successful GET answer as cacheable: ETag and Cache-Control from the settings."""
+    """Mark a successful GET answer as cacheable: ETag and Cache-Control from the settings (with no
+    ETag, in front of an external store, ``no-cache``)."""
     if request.method in ("GET", "HEAD"):
         if etag:
             response.set_etag(etag)
-        max_age = current_app.extensions["karabakh_kg"].settings.cache_max_age
-        response.headers["Cache-Control"] = f"public, max-age={max_age}"
+            max_age = current_app.extensions["karabakh_kg"].settings.cache_max_age
+            response.headers["Cache-Control"] = f"public, max-age={max_age}"
+        else:  # an external store's data can change behind the server: nothing to reuse unasked
+            response.headers["Cache-Control"] = "no-cache"
     else:
         response.headers["Cache-Control"] = "no-store"
     return response

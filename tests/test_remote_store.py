@@ -209,6 +209,7 @@ def test_row_cap_and_no_etag(virtuoso, pushed):
         assert len(answer.json["results"]["bindings"]) == 7
         assert answer.headers["X-Karabakh-KG-Truncated"] == "7"
         assert "ETag" not in answer.headers  # the store may change behind the server's back
+        assert answer.headers["Cache-Control"] == "no-cache"  # so no client or proxy reuses it unasked
 
 
 def test_store_errors_keep_the_error_shape(remote_app, local_app):
