@@ -270,7 +270,7 @@ def native_query(dataset, text: str, parsed=None, bindings: dict | None = None,
         # is rdflib's to run, over the same store.
         if parsed is None:
             raise
-        if isinstance(exc, RuntimeError) and not _KNOWN_REFUSAL.search(str(exc)) and _first_in_a_while(str(exc)):
+        if isinstance(exc, RuntimeError) and not _KNOWN_REFUSAL.search(str(exc)) and first_in_a_while(str(exc)):
             # Oxigraph failed on a query it accepted: rdflib still answers (more slowly, within the
             # same time limit), and the operator learns that Oxigraph did not.
             log.warning("Oxigraph failed (%s); rdflib evaluates the query instead:\n%s", exc,
@@ -282,7 +282,7 @@ _WARNED: dict[str, float] = {}
 WARN_AGAIN_AFTER = 60.0  # seconds
 
 
-def _first_in_a_while(reason: str) -> bool:
+def first_in_a_while(reason: str) -> bool:
     """True for the first of the same failures in WARN_AGAIN_AFTER seconds (in this process): a
     client repeating a query that trips Oxigraph must not fill the log."""
     now = time.monotonic()
@@ -313,16 +313,23 @@ _CONVERTED_MAX = 50_000
 
 
 def _converter():
-    """``to_rdflib`` converting each distinct term once (in this process, across queries): answers
-    repeat labels and IRIs row after row, and converting every cell was half the time of a large answer."""
-    if len(_CONVERTED) > _CONVERTED_MAX:
+    """``to_rdflib`` converting each distinct term once: answers repeat labels and IRIs row after row
+    (converting every cell was half the time of a large answer), and look-ups repeat them query after
+    query, so terms are also kept for the process, up to _CONVERTED_MAX of them."""
+    if len(_CONVERTED) >= _CONVERTED_MAX:
         _CONVERTED.clear()
-    seen = _CONVERTED
+    kept = _CONVERTED
+    seen: dict = {}
 
     def convert(term):
         found = seen.get(term)
         if found is None:
-            found = seen[term] = to_rdflib(term)
+            found = kept.get(term)
+            if found is None:
+                found = to_rdflib(term)
+                if len(kept) < _CONVERTED_MAX:
+                    kept[term] = found
+            seen[term] = found
         return found
 
     return convert

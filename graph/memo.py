@@ -12,8 +12,8 @@ from typing import Callable, TypeVar
 
 T = TypeVar("T")
 
-LONGEST_KEPT = 16_384  # characters
-ENTRIES = 1024
+LONGEST_KEPT = 8_192  # characters: every stored query is well under, a client's megabyte query is not
+ENTRIES = 256  # at most 2 MiB of ASCII text (8 MiB of astral characters) per remembered function
 
 
 def per_text(func: Callable[[str], T]) -> Callable[[str], T]:

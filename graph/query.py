@@ -14,6 +14,7 @@ import re
 from pyparsing import ParseBaseException
 from rdflib import BNode, Dataset, Graph, Literal, URIRef, Variable
 from rdflib.plugins.sparql import prepareQuery
+from rdflib.plugins.sparql.results import jsonresults
 from rdflib.plugins.sparql.sparql import Query
 from rdflib.query import Result
 
@@ -57,15 +58,17 @@ def _raise_syntax(exc: ParseBaseException, source: str):
                    code="syntax-error", where=Location(source, exc.lineno, exc.col)) from None
 
 
-def run_query(dataset: Dataset | Graph, query: str | Query, bindings: dict | None = None) -> Result:
+def run_query(dataset: Dataset | Graph, query: str | Query, bindings: dict | None = None,
+              native: bool = True) -> Result:
     """Run a query (text or parsed) with pre-bound variables, bound as RDF terms (an external store
-    gets them as a VALUES block; see graph/query_text.py)."""
+    gets them as a VALUES block; see graph/query_text.py). ``native=False`` keeps Oxigraph's own
+    engine out: rdflib's evaluates the query over the same store."""
     parsed = parse_query(query) if isinstance(query, str) else query
     init = {Variable(k) if not isinstance(k, Variable) else k: v for k, v in (bindings or {}).items()}
     if remote_store.is_remote(dataset):
         return dataset.query(parsed, init)
     text = getattr(parsed, "kkg_text", None)
-    if engine.runs_natively(dataset, text):
+    if native and engine.runs_natively(dataset, text):
         if init and not _all_projected(parsed, init):
             bound = with_values(text, parsed, init)
             if bound is not None:
@@ -290,11 +293,13 @@ def _limited(result: Result, limit: int | None) -> Result:
 def _select_json(result: Result) -> bytes:
     """SPARQL JSON results of a SELECT, the very bytes rdflib's serializer writes (same members, order
     and spacing) in a third of its time: each distinct term is written once, and no row objects are
-    made. The hot path of every look-up; tests/test_queries.py compares both on awkward terms."""
+    made. The hot path of every look-up; tests/test_engines.py compares both on awkward terms."""
     written: dict = {}
 
     def as_json(term) -> dict:
-        found = written.get(term)
+        # rdflib's Literal("a", lang="EN") equals Literal("a", lang="en"): the tag is part of the key
+        key = (term, term.language) if isinstance(term, Literal) else term
+        found = written.get(key)
         if found is None:
             if isinstance(term, URIRef):
                 found = {"type": "uri", "value": str(term)}
@@ -308,12 +313,16 @@ def _select_json(result: Result) -> bytes:
                 found = {"type": "bnode", "value": str(term)}
             else:
                 raise KkgError(f"unsupported term in a result: {term!r}", code="engine-error", status=500)
-            written[term] = found
+            written[key] = found
         return found
 
     bindings = [{str(name): as_json(term) for name, term in row.items() if term is not None}
                 for row in result.bindings]
     document = {"results": {"bindings": bindings}, "head": {"vars": [str(v) for v in result.vars]}}
+    if getattr(jsonresults, "_HAS_ORJSON", False):  # rdflib writes with orjson when it is installed
+        import orjson
+
+        return orjson.dumps(document, option=orjson.OPT_NON_STR_KEYS)
     return json.dumps(document, allow_nan=False, ensure_ascii=False).encode("utf-8")
 
 
@@ -348,8 +357,8 @@ def serialize_result(result: Result, format_name: str, limit: int | None = None)
         return _tsv(result, limit)
     if fmt.name == "csv":
         return _csv(result, limit)
-    if fmt.name == "json" and result.type == "SELECT":
-        return _select_json(_limited(result, limit))
+    if fmt.name == "json" and result.type == "SELECT" and limit is None:
+        return _select_json(result)
     data = _limited(result, limit).serialize(format=fmt.rdflib_name)
     data = data if isinstance(data, bytes) else data.encode("utf-8")
     if fmt.name == "srx":  # XML parsers turn a raw CR into LF: keep it as a character reference

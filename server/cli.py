@@ -15,7 +15,7 @@ from ..graph import export as export_mod
 from ..graph import formats, query as query_mod, settings as settings_mod, sources, stored_queries, validate
 from ..graph import wikidata_federation
 from ..graph.errors import KkgError
-from . import safety
+from . import forked_query, safety
 from .command_support import load_build, reports_errors, resolved, setting_options
 
 
@@ -121,10 +121,7 @@ def query(query, params, format_name, output, **options):
     source = stored.source if stored else query
     parsed = query_mod.parse_query(stored.text if stored else text, source=source)
     safety.refuse_unlisted_services(parsed, settings.federation_allow_list, source)
-    result = query_mod.run_query(load_build(settings).dataset, parsed, bindings)
-    if format_name == "table" and result.type in ("CONSTRUCT", "DESCRIBE"):
-        format_name = "turtle"
-    _write(query_mod.serialize_result(result, format_name), output)
+    _write(forked_query.answer(load_build(settings).dataset, parsed, bindings, format_name), output)
 
 
 @main.command("validate")

@@ -5,8 +5,11 @@ bytes.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import logging
 import threading
+import time
 import uuid
 from collections import OrderedDict
 from typing import Callable
@@ -14,10 +17,12 @@ from typing import Callable
 from flask import current_app
 
 from ..graph import build as build_mod
-from ..graph import remote_store
+from ..graph import engine, remote_store
 from ..graph.errors import KkgError
 from ..graph.settings import Settings
 from . import answer_cache, description, pool as pool_mod, safety, worker as worker_mod
+
+log = logging.getLogger("karabakh_kg.server.endpoint")
 
 
 class _Memo:
@@ -107,14 +112,32 @@ class Endpoint:
 
     def _evaluate(self, job: worker_mod.Job, background: bool = False) -> dict:
         if background:
-            return self._reply(self.pool.run(job, self.settings.query_timeout))
+            return self._reply(self._in_a_worker(job))
         if not self._gate.acquire(blocking=False):
             raise self._busy()
         try:
-            reply = self.pool.run(job, self.settings.query_timeout)
+            reply = self._in_a_worker(job)
         finally:
             self._gate.release()
         return self._reply(reply)
+
+    def _in_a_worker(self, job: worker_mod.Job) -> dict:
+        """The worker's reply; when the worker died evaluating the job with Oxigraph's engine (a
+        panic inside Oxigraph aborts the process: pyoxigraph 0.5.13 does on some ORDER BY over
+        mixed values), the job again with rdflib's engine over the same store, within what is left
+        of the time limit."""
+        started = time.monotonic()
+        try:
+            return self.pool.run(job, self.settings.query_timeout)
+        except KkgError as exc:
+            if exc.code != "worker-crashed" or not job.native or self.remote \
+                    or engine.engine_of(self.dataset) != "oxigraph":
+                raise
+            if engine.first_in_a_while("worker crashed"):
+                log.warning("a query worker died evaluating this query with Oxigraph; rdflib evaluates it "
+                            "instead:\n%s", job.text if len(job.text) <= 2000 else job.text[:2000] + " [...]")
+            left = self.settings.query_timeout - (time.monotonic() - started)
+            return self.pool.run(dataclasses.replace(job, native=False), max(1.0, left))
 
     def _busy(self) -> KkgError:
         """The 503 for a request beyond max_concurrent_queries (evaluating, or waiting for one)."""

@@ -317,7 +317,7 @@ class WorkerPool:
             self._discard(found)
             self._replace()
             raise KkgError("the query worker died while evaluating this query (out of memory?)",
-                           code="worker-died", status=503, headers={"Retry-After": "5"}) from None
+                           code="worker-crashed", status=503, headers={"Retry-After": "5"}) from None
         if reply.get("replace"):
             self._discard(found)
             self._replace()

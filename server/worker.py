@@ -44,6 +44,7 @@ class Job:
     bindings: dict = field(default_factory=dict)
     default_graphs: list[str] | None = None
     named_graphs: list[str] | None = None
+    native: bool = True  # False: rdflib's engine over the same store (Oxigraph crashed on this query)
 
 
 @dataclass
@@ -85,22 +86,23 @@ def execute(dataset, job: Job, config: Config) -> dict:
     try:
         return _execute(dataset, job, config)
     except KkgError as exc:
-        return _error_reply(exc)
+        return error_reply(exc)
     except MemoryError:
-        return _error_reply(KkgError("the query needed more memory than a query may use "
+        return error_reply(KkgError("the query needed more memory than a query may use "
                                      "(setting query_memory_mb)", code="memory-limit", status=503,
                                      headers={"Retry-After": "60"}), replace=True)
     except RecursionError:
-        return _error_reply(KkgError("the query is nested too deeply for the query engine",
+        return error_reply(KkgError("the query is nested too deeply for the query engine",
                                      code="query-too-complex", status=400, where=Location(job.source)))
     except Exception:  # an engine failure on a parsed, valid query: log it, do not leak it
         log.error("query engine failure on query:\n%s\n%s", job.text, traceback.format_exc())
-        return _error_reply(KkgError("the query engine (rdflib) failed while evaluating this query; "
+        return error_reply(KkgError("the query engine (rdflib) failed while evaluating this query; "
                                      "the failure was logged on the server", code="engine-error",
                                      status=500), replace=True)
 
 
-def _error_reply(exc: KkgError, replace: bool = False) -> dict:
+def error_reply(exc: KkgError, replace: bool = False) -> dict:
+    """A KkgError as a reply a pipe can carry (see :func:`error_from_reply`)."""
     where = exc.where.to_dict() if exc.where else None
     return {"ok": False, "replace": replace,
             "error": {"message": exc.message, "code": exc.code, "status": exc.status, "where": where,
@@ -122,7 +124,7 @@ def _execute(dataset, job: Job, config: Config) -> dict:
     own_clause = parsed.algebra["datasetClause"]
     safety.restrict_dataset(parsed, job.default_graphs, job.named_graphs)
     try:
-        result = query_mod.run_query(dataset, parsed, job.bindings)
+        result = query_mod.run_query(dataset, parsed, job.bindings, native=job.native)
         capped, rows, truncated = _capped(result, job.max_rows, job.text)
         limit = _limit_reached(result, rows, job.max_rows, truncated)
     except (SPARQLError, AlreadyBound) as exc:
@@ -193,7 +195,7 @@ def _capped(result: Result, max_rows: int, text: str) -> tuple[Result, int, bool
     if result.type == "ASK":
         return result, 1, False
     if getattr(result, "kkg_materialised", False):  # Oxigraph's rows, already dicts of rdflib terms
-        every = result.bindings
+        every = [row for row in result.bindings if row]  # rows binding nothing are left out, as rdflib iterates
         out = Result("SELECT")
         out.vars = _ordered_vars(result.vars, text)
         out.bindings = every[:max_rows]

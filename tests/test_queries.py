@@ -179,3 +179,25 @@ def test_query_command_refuses_service_unless_allow_listed(built, build_dir, tmp
             listener.accept()
     finally:
         listener.close()
+
+
+def test_query_command_survives_a_query_that_crashes_oxigraph(built, build_dir, tmp_path):
+    """A query that makes Oxigraph abort its process (pyoxigraph 0.5.13) is answered by rdflib's
+    engine instead, with a note; the command neither dies nor prints a Rust backtrace."""
+    from test_server_queries import OXIGRAPH_CRASH, _oxigraph_aborts
+
+    path = tmp_path / "crash.rq"
+    path.write_text(OXIGRAPH_CRASH)
+    out = subprocess.run(CLI + ["query", str(path), "-f", "csv", "--build-dir", str(build_dir)],
+                         capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert "panicked" not in out.stderr and "Traceback" not in out.stderr and "Aborted" not in out.stderr
+    rows = out.stdout.splitlines()
+    assert rows[0] == "o,n" and len(rows) > 100
+    if _oxigraph_aborts(build_dir / "dataset.nq"):
+        assert "rdflib's engine answers it instead" in out.stderr
+    broken = tmp_path / "broken.rq"  # an error in the forked evaluation is still the command's one line
+    broken.write_text("SELECT ?x WHERE { ?x nope:p ?o }")
+    out = subprocess.run(CLI + ["query", str(broken), "--build-dir", str(build_dir)], capture_output=True,
+                         text=True, timeout=300)
+    assert out.returncode == 1 and out.stderr.startswith("error: ") and "Traceback" not in out.stderr
