@@ -273,9 +273,13 @@ def native_query(dataset, text: str, parsed=None, bindings: dict | None = None,
         if isinstance(exc, RuntimeError) and not _KNOWN_REFUSAL.search(str(exc)) and first_in_a_while(str(exc)):
             # Oxigraph failed on a query it accepted: rdflib still answers (more slowly, within the
             # same time limit), and the operator learns that Oxigraph did not.
-            log.warning("Oxigraph failed (%s); rdflib evaluates the query instead:\n%s", exc,
-                        text if len(text) <= 2000 else text[:2000] + " [...]")
+            log.warning("Oxigraph failed (%s); rdflib evaluates the query instead:\n%s", exc, excerpt(text))
         return dataset.query(parsed, initBindings=bindings or {})
+
+
+def excerpt(text: str, most: int = 2000) -> str:
+    """A query text for the log: whole up to ``most`` characters, else its start."""
+    return text if len(text) <= most else text[:most] + " [...]"
 
 
 _WARNED: dict[str, float] = {}

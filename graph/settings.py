@@ -80,7 +80,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("threads", 8, int, "Worker threads of the WSGI server answering HTTP requests."),
     Setting("http_server", "waitress", str,
             "HTTP server `serve` runs the app under: `waitress` (pure Python) or `granian` (Rust; about "
-            "twice the requests per second, URLs limited to 64 KiB, POSIX with fork only). With "
+            "twice the requests per second for cached answers, 1.1-1.4 times when every request is evaluated; "
+            "URLs limited to 64 KiB, POSIX with fork only). With "
             "`granian`, `processes` is the number of granian workers."),
     Setting("processes", 1, int,
             "HTTP server processes `serve` runs on the one port, sharing the loaded build (forked, "

@@ -122,22 +122,28 @@ class Endpoint:
         return self._reply(reply)
 
     def _in_a_worker(self, job: worker_mod.Job) -> dict:
-        """The worker's reply; when the worker died evaluating the job with Oxigraph's engine (a
-        panic inside Oxigraph aborts the process: pyoxigraph 0.5.13 does on some ORDER BY over
-        mixed values), the job again with rdflib's engine over the same store, within what is left
-        of the time limit."""
+        """The worker's reply; when the worker died evaluating the job with Oxigraph's engine, the
+        job again with rdflib's engine over the same store, within what is left of the time limit.
+
+        A panic inside Oxigraph aborts the process it runs in (pyoxigraph 0.5.13 does on some ORDER
+        BY over values of mixed kinds), and so does Oxigraph running out of the worker's memory
+        cap: the two deaths look the same, so a memory-hungry query also gets the second try,
+        where rdflib meets the cap as a MemoryError and the answer is the usual memory 503.
+        """
+        limit = self.settings.query_timeout
         started = time.monotonic()
         try:
-            return self.pool.run(job, self.settings.query_timeout)
+            return self.pool.run(job, limit)
         except KkgError as exc:
-            if exc.code != "worker-crashed" or not job.native or self.remote \
-                    or engine.engine_of(self.dataset) != "oxigraph":
+            if exc.code != "worker-crashed" or not job.native or not engine.runs_natively(self.dataset, job.text):
                 raise
             if engine.first_in_a_while("worker crashed"):
-                log.warning("a query worker died evaluating this query with Oxigraph; rdflib evaluates it "
-                            "instead:\n%s", job.text if len(job.text) <= 2000 else job.text[:2000] + " [...]")
-            left = self.settings.query_timeout - (time.monotonic() - started)
-            return self.pool.run(dataclasses.replace(job, native=False), max(1.0, left))
+                log.warning("a query worker died evaluating this query with Oxigraph (a panic inside Oxigraph, "
+                            "or its memory cap); rdflib evaluates it instead:\n%s", engine.excerpt(job.text))
+            left = limit - (time.monotonic() - started)
+            if left <= 0:
+                raise
+            return self.pool.run(dataclasses.replace(job, native=False), left, limit=limit)
 
     def _busy(self) -> KkgError:
         """The 503 for a request beyond max_concurrent_queries (evaluating, or waiting for one)."""

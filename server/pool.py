@@ -62,7 +62,7 @@ def _limit_memory(base: int | None, extra_mb: int) -> None:
         log.warning("could not cap query worker memory on this system")
 
 
-_STOP_SIGNALS = {signal.SIGTERM, signal.SIGINT}
+STOP_SIGNALS = {signal.SIGTERM, signal.SIGINT}  # the signals that stop a server
 
 
 def _worker_main(conn: Connection, dataset, config: worker_mod.Config, hard_limit: int,
@@ -121,7 +121,7 @@ def _spawner_main(control: socket.socket, dataset, config: worker_mod.Config, ha
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the server's to handle
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # workers are reaped automatically
     signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the command's handler: a SIGTERM ends us quietly
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)  # blocked by the server around the fork
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)  # blocked by the server around the fork
     engine.harden()
     worker_mod.warm_up(dataset, config)
     base_size = _address_space()  # read before the guard forbids reading /proc
@@ -183,7 +183,7 @@ class WorkerPool:
             args=(theirs, self._dataset, self._config, self._hard_limit, self._memory_mb))
         # a stop signal arriving during the fork waits until it is over: its handler raising in
         # the middle of the fork's own handlers would be printed and lost
-        previous = signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
+        previous = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
         try:
             self._spawner.start()
         finally:
@@ -288,8 +288,9 @@ class WorkerPool:
         except KkgError:
             log.warning("could not start a replacement query worker; will retry on demand")
 
-    def run(self, job: worker_mod.Job, timeout: float) -> dict:
-        """Evaluate a job in a worker within ``timeout`` seconds; a 503 KkgError when it overruns.
+    def run(self, job: worker_mod.Job, timeout: float, limit: float | None = None) -> dict:
+        """Evaluate a job in a worker within ``timeout`` seconds; a 503 KkgError naming the time
+        limit (``limit``, else ``timeout``) when it overruns.
 
         Waiting for an idle worker is also bounded by ``timeout``.
         """
@@ -308,7 +309,8 @@ class WorkerPool:
         if not found.conn.poll(timeout):
             self._discard(found)
             self._replace()
-            raise KkgError(f"the query was stopped after {timeout:g} s, the time limit for one query "
+            limit = timeout if limit is None else limit
+            raise KkgError(f"the query was stopped after {limit:g} s, the time limit for one query "
                            f"(setting query_timeout); simplify it or add a LIMIT",
                            code="timeout", status=503, headers={"Retry-After": str(max(1, round(timeout)))})
         try:

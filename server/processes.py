@@ -23,6 +23,7 @@ from typing import Callable
 
 from ..graph.errors import KkgError
 from ..graph.settings import Settings
+from .pool import STOP_SIGNALS
 
 log = logging.getLogger("karabakh_kg.server.processes")
 
@@ -32,7 +33,6 @@ _MAX_EARLY_DEATHS = 3
 _STOP_GRACE_SECONDS = 10.0
 _POLL_SECONDS = 0.5
 _READY_POLL_SECONDS = 0.05
-_STOP_SIGNALS = {signal.SIGTERM, signal.SIGINT}
 _PR_SET_PDEATHSIG = 1  # prctl(2)
 
 
@@ -73,7 +73,7 @@ def run(count: int, serve_one: Callable[[], None], answers: Callable[[], bool] =
     this process starts any thread. The stop signals are blocked here and waited for, so none can
     arrive between a fork and its bookkeeping.
     """
-    signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
+    signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
     gc.collect()
     gc.freeze()  # the server processes' collections then leave the shared objects' pages alone
     parent = os.getpid()
@@ -84,7 +84,7 @@ def run(count: int, serve_one: Callable[[], None], answers: Callable[[], bool] =
             pid, started = _fork(serve_one, parent)
             children[pid] = started
         ready = False
-        while signal.sigtimedwait(_STOP_SIGNALS, _POLL_SECONDS if ready else _READY_POLL_SECONDS) is None:
+        while signal.sigtimedwait(STOP_SIGNALS, _POLL_SECONDS if ready else _READY_POLL_SECONDS) is None:
             if not ready and answers():
                 ready = True
                 on_ready()
@@ -103,9 +103,9 @@ def run(count: int, serve_one: Callable[[], None], answers: Callable[[], bool] =
         return 0
     finally:
         _stop_all(children)
-        while signal.sigtimedwait(_STOP_SIGNALS, 0) is not None:
+        while signal.sigtimedwait(STOP_SIGNALS, 0) is not None:
             pass  # a second Ctrl-C while stopping: already stopping, not an abort
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
 
 
 def _ended() -> list[tuple[int, int]]:
@@ -130,7 +130,7 @@ def _fork(serve_one: Callable[[], None], parent: int) -> tuple[int, float]:
     try:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: the parent stops us
         end_with_parent(parent)
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)  # SIGTERM: the command's own handler
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)  # SIGTERM: the command's own handler
         serve_one()
     except SystemExit as exc:
         code = exc.code if isinstance(exc.code, int) else 0

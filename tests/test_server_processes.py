@@ -313,10 +313,8 @@ def test_granian_workers_that_cannot_start_stop_the_command():
               "except KkgError as exc:\n"
               "    print('KKG', exc, flush=True)\n"
               "    raise SystemExit(1)\n")
-    started = time.monotonic()
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
     assert result.returncode == 1
     assert "error: bad cors_origins" in result.stderr and "Traceback" not in result.stderr, result.stderr
     assert "KKG the granian workers kept failing to start" in result.stdout
     assert "READY" not in result.stdout
-    assert time.monotonic() - started < 30
