@@ -111,7 +111,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("cache_max_age", 300, int,
             "Seconds clients and proxies may reuse a GET response (Cache-Control max-age); ETags, "
             "derived from the build, make revalidation cheap after that. In front of an external store "
-            "(no ETag) responses say `no-cache`."),
+            "(no ETag) responses say `no-cache`, and the store's statistics are counted again after "
+            "this many seconds."),
     Setting("answer_cache_mb", 64, int,
             "Memory (MiB) for answers kept in the server process, so a repeated query (same text, "
             "parameters, dataset and format) is not evaluated again; the build never changes while it "

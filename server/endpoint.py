@@ -84,6 +84,7 @@ class Endpoint:
             memory_mb=settings.query_memory_mb, hard_limit=settings.query_timeout * 2 + 10)
         self._gate = threading.BoundedSemaphore(max(1, settings.max_concurrent_queries))
         self.memo = _Memo(size=0 if self.remote else 32)
+        self._store_counts = _Memo(size=2)  # an external store's statistics, per cache_max_age period
         self.answers = answer_cache.AnswerCache(0 if self.remote else settings.answer_cache_mb * 1024 * 1024,
                                                 max_waiters=max(1, settings.threads // 2))  # the rest for others
         self.warming = None  # the warm-up thread (warm_up.py), once started
@@ -159,10 +160,15 @@ class Endpoint:
         return reply
 
     def statistics(self):
-        """VoID statistics of the default graph and of each named graph (computed once; on every
-        request from an external store, by counting queries)."""
+        """VoID statistics of the default graph and of each named graph: computed once for the
+        build; counted by an external store at most once per ``cache_max_age`` seconds (eight
+        aggregate queries over the whole store, too many for every request)."""
         if self.remote:
-            return description.store_statistics(self.remote)
+            period = self.settings.cache_max_age
+            if period <= 0:
+                return description.store_statistics(self.remote)
+            return self._store_counts.get(int(time.monotonic() // period),
+                                          lambda: description.store_statistics(self.remote))
         return self.memo.get(("statistics",), lambda: description.dataset_statistics(self.dataset))
 
     def graph_names(self) -> list[str]:

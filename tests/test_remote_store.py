@@ -226,13 +226,25 @@ def test_store_errors_keep_the_error_shape(remote_app, local_app):
     assert "127.0.0.1" not in answer.json["message"]
 
 
-def test_service_description_counts_the_store(local_app, remote_app):
+def test_service_description_counts_the_store(local_app, remote_app, monkeypatch):
+    """The same VoID figures as in process, counted by the store at most once per cache_max_age."""
+    from karabakh_kg.server import description
+
+    counted = []
+    real = description.store_statistics
+    monkeypatch.setattr(description, "store_statistics", lambda store: counted.append(1) or real(store))
     turtle = {"Accept": "text/turtle"}
     remote = remote_app.test_client().get("/sparql", headers=turtle)
+    again = remote_app.test_client().get("/sparql", headers={"Accept": "application/n-triples"})
     local = local_app.test_client().get("/sparql", headers=turtle)
-    assert remote.status_code == 200
+    assert remote.status_code == 200 and again.status_code == 200
     numbers = lambda text: sorted(re.findall(r"void:(\w+) (\d+)", text))  # noqa: E731
     assert numbers(remote.text) == numbers(local.text)
+    assert len(counted) <= 1  # 0 when an earlier test's request within the period already counted
+    monkeypatch.setattr(remote_app.extensions["karabakh_kg"].settings, "_values",
+                        {**remote_app.extensions["karabakh_kg"].settings._values, "cache_max_age": 0})
+    remote_app.test_client().get("/sparql", headers=turtle)
+    assert len(counted) >= 1  # with cache_max_age 0, counted on every request again
 
 
 def test_exports_say_they_need_the_build(remote_app):
