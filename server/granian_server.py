@@ -18,7 +18,7 @@ malformed HTTP gets granian's bare 400; everything the app answers is the same.
 from __future__ import annotations
 
 import gc
-import importlib.util
+import importlib
 import multiprocessing
 import multiprocessing.util
 import os
@@ -44,9 +44,11 @@ def check_http_server(name: str) -> str:
     """``name`` if it is a known HTTP server usable here, else a KkgError naming the choices."""
     _CHOICE.check(name)
     if name == "granian":
-        if importlib.util.find_spec("granian") is None:
-            raise KkgError("http_server granian needs the granian package: pip install granian",
-                           code="bad-setting")
+        try:
+            importlib.import_module("granian")  # only whether it is there
+        except ImportError:
+            raise KkgError("http_server granian needs the granian package: pip install 'karabakh-kg[granian]' "
+                           "(or pip install granian)", code="bad-setting") from None
         if "fork" not in multiprocessing.get_all_start_methods():
             raise KkgError("http_server granian needs fork() to share the loaded build with its "
                            "workers, which this system lacks; use waitress", code="bad-setting")

@@ -318,3 +318,15 @@ def test_granian_workers_that_cannot_start_stop_the_command():
     assert "error: bad cors_origins" in result.stderr and "Traceback" not in result.stderr, result.stderr
     assert "KKG the granian workers kept failing to start" in result.stdout
     assert "READY" not in result.stdout
+
+
+def test_granian_missing_is_a_readable_error():
+    script = ("import sys\nsys.modules['granian'] = None  # as if it were not installed\n"
+              "from karabakh_kg.graph.errors import KkgError\n"
+              "from karabakh_kg.server import granian_server\n"
+              "assert granian_server.check_http_server('waitress') == 'waitress'\n"
+              "try:\n    granian_server.check_http_server('granian')\n"
+              "except KkgError as exc:\n    print(exc)\n")
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert "needs the granian package: pip install 'karabakh-kg[granian]'" in result.stdout
