@@ -279,7 +279,7 @@ def bench_http(size: str, build_dir: Path, args, table: Table) -> None:
     bench_server.throughput, which runs one server at a time and stops each)."""
     import bench_server
 
-    startup, rows = bench_server.throughput(build_dir, args.http_clients, args.http_seconds, args.http_entities,
+    startup, rows, memory = bench_server.throughput(build_dir, args.http_clients, args.http_seconds, args.http_entities,
                                             tuple(args.http_engines.split(",")),
                                             tuple(int(n) for n in args.http_processes.split(",")),
                                             tuple(args.http_servers.split(",")))
@@ -287,6 +287,10 @@ def bench_http(size: str, build_dir: Path, args, table: Table) -> None:
     for name, seconds in startup.items():
         table.add("http", "server start (process start to first answer)", size, seconds, peer_start,
                   cand_name=name, base_name="rdflib-endpoint")
+    peer_memory = memory.pop("rdflib-endpoint", None)
+    for name, megabytes in memory.items():
+        table.add("http", "server memory after the load runs (PSS of all its processes)", size, megabytes,
+                  peer_memory, unit="MB", cand_name=name, base_name="rdflib-endpoint")
     for row in rows:
         table.add("http", f"{row.mix}, {args.http_clients} clients ({row.ours.client}): {row.variant}", size,
                   row.ours.rps, row.peer.rps, unit="req/s", cand_name="karabakh-kg", base_name="rdflib-endpoint",

@@ -112,20 +112,46 @@ def wait_ready(url: str, process: subprocess.Popen, started: float, limit: float
     raise RuntimeError(f"{url} not ready after {limit} s")
 
 
-def _cpu_ticks(pid: int) -> int:
-    """CPU time (clock ticks, user + system) of a process and all its descendants, as now alive."""
-    total, stack = 0, [pid]
+def _process_tree(pid: int) -> list[int]:
+    """A process and all its descendants, as now alive (Linux /proc)."""
+    found, stack = [], [pid]
     while stack:
         current = stack.pop()
+        found.append(current)
+        try:
+            for task in os.listdir(f"/proc/{current}/task"):
+                with open(f"/proc/{current}/task/{task}/children") as handle:
+                    stack.extend(int(child) for child in handle.read().split())
+        except (OSError, ValueError):
+            continue
+    return found
+
+
+def _cpu_ticks(pid: int) -> int:
+    """CPU time (clock ticks, user + system) of a process and all its descendants, as now alive."""
+    total = 0
+    for current in _process_tree(pid):
         try:
             with open(f"/proc/{current}/stat") as handle:
                 fields = handle.read().rsplit(")", 1)[1].split()
             total += int(fields[11]) + int(fields[12])
-            with open(f"/proc/{current}/task/{current}/children") as handle:
-                stack.extend(int(child) for child in handle.read().split())
         except (OSError, ValueError, IndexError):
             continue
     return total
+
+
+def _memory_mb(pid: int) -> float | None:
+    """Proportional set size of a process and its descendants, summed (MB): pages they share, such
+    as data loaded once and forked copy-on-write, count once in all. None where /proc lacks it."""
+    total = 0
+    for current in _process_tree(pid):
+        try:
+            with open(f"/proc/{current}/smaps_rollup") as handle:
+                total += next(int(line.split()[1]) for line in handle if line.startswith("Pss:"))
+        except (OSError, StopIteration, ValueError):
+            if current == pid:
+                return None
+    return total * 1024 / 1e6
 
 
 class Server:
@@ -161,6 +187,10 @@ class Server:
                 break
             before = now
         return time.monotonic() - started
+
+    def memory_mb(self) -> float | None:
+        """The server's memory now: PSS of all its processes summed (see _memory_mb)."""
+        return _memory_mb(self.process.pid)
 
     def stop(self) -> None:
         """Stop the server (SIGTERM, then SIGKILL)."""
@@ -454,7 +484,7 @@ class Row:
 
 def throughput(build_dir: Path, clients: int, seconds: float, entity_limit: int,
                engines: tuple[str, ...], processes: tuple[int, ...] = (1,),
-               http_servers: tuple[str, ...] = ("waitress",)) -> tuple[dict[str, float], list[Row]]:
+               http_servers: tuple[str, ...] = ("waitress",)) -> tuple[dict[str, float], list[Row], dict]:
     """Start-up seconds per server, and a Row per mix and karabakh-kg configuration (each engine in
     one waitress process, then the last engine with each count of ``processes`` above 1, then each
     other HTTP server with each count; answer cache on and off; ``--max-concurrent-queries`` at
@@ -462,7 +492,7 @@ def throughput(build_dir: Path, clients: int, seconds: float, entity_limit: int,
     One server runs at a time, stopped before the next starts: on a small machine they would
     otherwise share its cores. rdflib-endpoint is restarted between its runs when the previous
     run's requests would still hold it for more than HTTP_TIMEOUT seconds."""
-    startup, measured, mixes = {}, [], None
+    startup, measured, mixes, memory = {}, [], None, {}
     configurations = [(engine, 1, "waitress") for engine in engines]
     configurations += [(engines[-1], n, "waitress") for n in processes if n > 1]
     configurations += [(engines[-1], n, other) for other in http_servers if other != "waitress" for n in processes]
@@ -480,6 +510,8 @@ def throughput(build_dir: Path, clients: int, seconds: float, entity_limit: int,
                 for mix in mixes:
                     print(f"  {mix.name}: karabakh-kg {variant} ...", file=sys.stderr)
                     measured.append((mix.name, variant, load(server.base, mix.ours, clients, seconds)))
+                if cache:
+                    memory[f"karabakh-kg, {label}"] = server.memory_mb()
             finally:
                 server.stop()
     peer = start_rdflib_endpoint(build_dir)
@@ -492,9 +524,10 @@ def throughput(build_dir: Path, clients: int, seconds: float, entity_limit: int,
                 peer = start_rdflib_endpoint(build_dir)
             print(f"  {mix.name}: rdflib-endpoint ...", file=sys.stderr)
             peers[mix.name] = load(peer.base, mix.peer, clients, seconds)
+            memory["rdflib-endpoint"] = peer.memory_mb()
     finally:
         peer.stop()
-    return startup, [Row(mix, variant, ours, peers[mix]) for mix, variant, ours in measured]
+    return startup, [Row(mix, variant, ours, peers[mix]) for mix, variant, ours in measured], memory
 
 
 def served_stored_queries(build_dir: Path, engine: str, samples: int, budget: float,
@@ -598,7 +631,7 @@ def bench_latency(build_dir: Path, samples: int, budget: float) -> None:
 def bench_throughput(build_dir: Path, clients: int, seconds: float, entity_limit: int,
                      engines: tuple[str, ...]) -> None:
     """Throughput of each karabakh-kg configuration beside rdflib-endpoint's on one build, as a table."""
-    startup, rows = throughput(build_dir, clients, seconds, entity_limit, engines)
+    startup, rows, _memory = throughput(build_dir, clients, seconds, entity_limit, engines)
     client = rows[0].ours.client if rows else "?"
     emit(f"Throughput: {clients} concurrent clients, {seconds:g} s per run, client {client}; karabakh-kg with "
          f"`--max-concurrent-queries {max(8, clients)}`, one server running at a time. Start-up: "
