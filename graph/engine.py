@@ -190,14 +190,8 @@ def runs_natively(dataset, text: str | None) -> bool:
     return text is not None and engine_of(dataset) == "oxigraph" and not _calls_service(text)
 
 
-@memo.per_text
-def _calls_service(text: str) -> bool:
-    return bool(_SERVICE.search(text))
-
-
-@memo.per_text
-def _draws_random(text: str) -> bool:
-    return bool(_RANDOM.search(text))
+_calls_service = memo.finds(_SERVICE)
+_draws_random = memo.finds(_RANDOM)
 
 
 def _in_a_new_thread(evaluate):

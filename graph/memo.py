@@ -8,6 +8,7 @@ send a megabyte query: those are computed each time rather than kept.
 from __future__ import annotations
 
 import functools
+import re
 from typing import Callable, TypeVar
 
 T = TypeVar("T")
@@ -25,3 +26,8 @@ def per_text(func: Callable[[str], T]) -> Callable[[str], T]:
         return remembered(text) if len(text) <= LONGEST_KEPT else func(text)
 
     return call
+
+
+def finds(pattern: re.Pattern) -> Callable[[str], bool]:
+    """Whether ``pattern`` occurs in a text, remembered as :func:`per_text` does."""
+    return per_text(lambda text: pattern.search(text) is not None)

@@ -30,10 +30,9 @@ from typing import Callable
 
 from flask import Flask
 
-from .app import close_app
-
 from ..graph.errors import KkgError
 from ..graph.settings import ProcessChoice, Settings
+from .app import close_app
 
 HTTP_SERVERS = ("waitress", "granian")
 _CHOICE = ProcessChoice("http_server", HTTP_SERVERS)

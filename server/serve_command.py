@@ -51,8 +51,11 @@ def serve(files, **options):
             click.echo(f"serving {item.path} ({item.triples} triples) in {', '.join(item.graphs)}")
     signal.signal(signal.SIGTERM, _stop)  # so that `kill` also stops the query workers
 
+    def make_app():
+        return create_app(build=build, settings=settings, extra_version=extra_version)
+
     def serve_on(sock=None) -> None:
-        app = create_app(build=build, settings=settings, extra_version=extra_version)
+        app = make_app()
         try:
             server = runner.create_server(app, settings, sock)
             if sock is None:
@@ -65,8 +68,8 @@ def serve(files, **options):
             close_app(app)
 
     if http_server == "granian":
-        granian_server.serve(lambda: create_app(build=build, settings=settings, extra_version=extra_version),
-                             settings, count, on_ready=lambda base: _announce(base, settings, started, count))
+        granian_server.serve(make_app, settings, count,
+                             on_ready=lambda base: _announce(base, settings, started, count))
         click.echo("stopped")
         return
     if count == 1:

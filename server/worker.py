@@ -89,16 +89,16 @@ def execute(dataset, job: Job, config: Config) -> dict:
         return error_reply(exc)
     except MemoryError:
         return error_reply(KkgError("the query needed more memory than a query may use "
-                                     "(setting query_memory_mb)", code="memory-limit", status=503,
-                                     headers={"Retry-After": "60"}), replace=True)
+                                    "(setting query_memory_mb)", code="memory-limit", status=503,
+                                    headers={"Retry-After": "60"}), replace=True)
     except RecursionError:
         return error_reply(KkgError("the query is nested too deeply for the query engine",
-                                     code="query-too-complex", status=400, where=Location(job.source)))
+                                    code="query-too-complex", status=400, where=Location(job.source)))
     except Exception:  # an engine failure on a parsed, valid query: log it, do not leak it
         log.error("query engine failure on query:\n%s\n%s", job.text, traceback.format_exc())
         return error_reply(KkgError("the query engine (rdflib) failed while evaluating this query; "
-                                     "the failure was logged on the server", code="engine-error",
-                                     status=500), replace=True)
+                                    "the failure was logged on the server", code="engine-error",
+                                    status=500), replace=True)
 
 
 def error_reply(exc: KkgError, replace: bool = False) -> dict:
@@ -225,9 +225,7 @@ def _ordered_vars(variables, text: str):
     return sorted(variables, key=lambda v: (first_mention(v), str(v)))
 
 
-@memo.per_text
-def _selects_star(text: str) -> bool:
-    return bool(re.search(r"\bSELECT\s+(?:DISTINCT\s+|REDUCED\s+)?\*", text, re.IGNORECASE))
+_selects_star = memo.finds(re.compile(r"\bSELECT\s+(?:DISTINCT\s+|REDUCED\s+)?\*", re.IGNORECASE))
 
 
 def note_truncation(data: bytes, format_name: str, max_rows: int) -> bytes:
