@@ -53,7 +53,7 @@ def _peak_mb() -> float:
 
 def inputs_of(facts: str):
     """The build inputs of a size: the shipped seed, or the shipped ontology with one fact file."""
-    from karabakh_kg.graph import build
+    from karabakh_kg.graph.pipeline import build
 
     return build.Inputs.shipped() if facts == SEED else build.Inputs.with_facts([facts])
 
@@ -61,7 +61,8 @@ def inputs_of(facts: str):
 def child_build(facts: str, reasoner: str, validator: str, engine: str) -> dict:
     """Parse, reason and validate one fact file (or ``seed``) with the given components; stage seconds
     and peak MB."""
-    from karabakh_kg.graph import build, engine as engine_mod, fastvalidate
+    from karabakh_kg.graph.pipeline import build, fastvalidate
+    from karabakh_kg.graph.pipeline import datasets as engine_mod
 
     engine_mod.use(engine)
     fastvalidate.use(validator)
@@ -75,8 +76,8 @@ def child_build(facts: str, reasoner: str, validator: str, engine: str) -> dict:
         timings.update(violations=0, triples=manifest["triples"], peak_mb=_peak_mb())
         return timings
     # the baseline: plain rdflib (its store and parser), owlrl, pyshacl, rdflib's own serializer
-    from karabakh_kg.graph import reason, sources
-    from karabakh_kg.graph.iris import named_graph
+    from karabakh_kg.graph.core.iris import named_graph
+    from karabakh_kg.graph.pipeline import reason, sources
 
     timings = {}
     started = time.perf_counter()
@@ -104,10 +105,10 @@ def child_build(facts: str, reasoner: str, validator: str, engine: str) -> dict:
 def _queries() -> list[tuple[str, str, dict]]:
     sys.path.insert(0, str(ROOT / "tests"))
     from engine_corpus import CORPUS
-    from karabakh_kg.graph import stored_queries
+    from karabakh_kg.graph import sparql
 
     out = []
-    for q in sorted(stored_queries.load_all().values(), key=lambda q: q.id):
+    for q in sorted(sparql.load_stored_queries().values(), key=lambda q: q.id):
         if "SERVICE" in q.text.upper():
             continue
         try:
@@ -163,7 +164,8 @@ def _time_in_fork(dataset, query_mod, text: str, bindings: dict, samples: int, b
 
 def child_queries(nquads: str, engine: str, samples: int, budget: float) -> dict:
     """Load the build into one engine, then time every query: load seconds, peak MB, p50/p99 per query."""
-    from karabakh_kg.graph import engine as engine_mod, query as query_mod
+    from karabakh_kg.graph import sparql as query_mod
+    from karabakh_kg.graph.pipeline import datasets as engine_mod
 
     started = time.perf_counter()
     dataset = engine_mod.new_dataset(engine)
@@ -181,7 +183,9 @@ def child_queries(nquads: str, engine: str, samples: int, budget: float) -> dict
 
 def child_export(nquads: str, format_name: str, baseline: bool) -> dict:
     """Seconds to write the build in one format: our deterministic export, or rdflib's serialize."""
-    from karabakh_kg.graph import engine as engine_mod, export, formats
+    from karabakh_kg.graph.core import formats
+    from karabakh_kg.graph.pipeline import datasets as engine_mod
+    from karabakh_kg.graph.pipeline import export
 
     dataset = engine_mod.new_dataset("rdflib")
     engine_mod.load_nquads(dataset, nquads)
@@ -264,7 +268,7 @@ class Table:
 
 def fact_file(n: int | str, work: Path) -> str:
     """The facts of a size: ``seed``, or a file of ``n`` generated fact triples (written once)."""
-    from karabakh_kg.graph.generate import generate
+    from karabakh_kg.graph.pipeline.generate import generate
 
     if n == SEED:
         return SEED
@@ -308,7 +312,7 @@ def bench_http(size: str, build_dir: Path, args, table: Table) -> None:
 def bench_size(n: int | str, args, table: Table, work: Path) -> None:
     """Generate ``n`` fact triples (once; ``seed``: the shipped facts), then add the build, engine,
     export and http rows for that size."""
-    from karabakh_kg.graph import build
+    from karabakh_kg.graph.pipeline import build
 
     size = n if n == SEED else f"{n:,}"
     count = 0 if n == SEED else n

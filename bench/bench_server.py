@@ -50,7 +50,7 @@ from urllib.parse import urlencode
 
 import requests
 
-CLI = [sys.executable, "-c", "from karabakh_kg.server.cli import main; main()"]
+CLI = [sys.executable, "-c", "from karabakh_kg.server.cli.main import main; main()"]
 HTTP_TIMEOUT = 30  # seconds a client waits; rdflib-endpoint has no query time limit of its own
 ACCEPT = "application/sparql-results+json, text/turtle;q=0.9"
 AGGREGATES = ("casualties-by-claimant", "claimants")  # stored queries grouping with GROUP BY / GROUP_CONCAT
@@ -60,7 +60,7 @@ AGGREGATES = ("casualties-by-claimant", "claimants")  # stored queries grouping 
 
 def build(work: Path, name: str, extra_triples: int | None) -> Path:
     """A build directory of the seed (``extra_triples`` None) or of the seed plus generated facts."""
-    from karabakh_kg.graph import sources
+    from karabakh_kg.graph.pipeline import sources
 
     build_dir = work / f"build-{name}"
     if (build_dir / "manifest.json").is_file():
@@ -229,10 +229,9 @@ def start_rdflib_endpoint(build_dir: Path) -> Server:
 def run_rdflib_endpoint(dataset_file: str, port: int) -> None:
     """The peer: rdflib-endpoint (FastAPI under uvicorn) over the same N-Quads, same prefixes."""
     import uvicorn
+    from karabakh_kg.graph.core.iris import bind_prefixes
     from rdflib import Dataset
     from rdflib_endpoint import SparqlEndpoint
-
-    from karabakh_kg.graph.iris import bind_prefixes
 
     dataset = Dataset(default_union=True)
     dataset.parse(dataset_file, format="nquads")
@@ -433,10 +432,10 @@ def sparql_path(text: str) -> str:
 
 def load_mixes(server: Server, entity_limit: int) -> list[Mix]:
     """The lookups (``entity`` over the build's entities) and the aggregates (AGGREGATES)."""
-    from karabakh_kg.graph import stored_queries
-    from karabakh_kg.server.ui_routes import editor_text
+    from karabakh_kg.graph import sparql
+    from karabakh_kg.server.web.ui_routes import editor_text
 
-    stored = stored_queries.load_all()
+    stored = sparql.load_stored_queries()
     entity = stored["entity"]
     iris = lookup_entities(server, entity_limit)
 
@@ -535,10 +534,10 @@ def served_stored_queries(build_dir: Path, engine: str, samples: int, budget: fl
     """For each stored query needing no parameter: p50/p99 of ``/queries/<id>.json`` over HTTP as
     served (answer cache on, stored queries warmed after start-up) and as evaluated on every request
     (cache off), same engine and build; one client, so these are latencies, not throughput."""
-    from karabakh_kg.graph import stored_queries
+    from karabakh_kg.graph import sparql
 
     ids = []
-    for query in stored_queries.load_all().values():
+    for query in sparql.load_stored_queries().values():
         try:
             query.bindings({})
         except Exception:  # noqa: BLE001 - a required parameter: no URL without a value
@@ -560,11 +559,11 @@ def served_stored_queries(build_dir: Path, engine: str, samples: int, budget: fl
 
 def stored_queries_for_bench():
     """The shipped stored queries without SERVICE, with their editor text (parameters in VALUES)."""
-    from karabakh_kg.graph import stored_queries
-    from karabakh_kg.server.ui_routes import editor_text
+    from karabakh_kg.graph import sparql
+    from karabakh_kg.server.web.ui_routes import editor_text
 
     out = []
-    for query in stored_queries.load_all().values():
+    for query in sparql.load_stored_queries().values():
         if re.search(r"\bSERVICE\b", query.text, re.IGNORECASE):
             continue
         out.append((query.id, editor_text(query)))

@@ -9,8 +9,7 @@ from __future__ import annotations
 import os
 
 import pytest
-
-from karabakh_kg.graph import build as build_mod
+from karabakh_kg.graph.pipeline import build as build_mod
 
 
 @pytest.fixture(scope="session")

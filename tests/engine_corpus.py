@@ -110,7 +110,7 @@ SELECT ?who ?claim ?v WHERE { ?claim kkg:claimant ?who ; kkg:value ?v } ORDER BY
      {"who": URIRef("https://w3id.org/karabakh-kg/id/actor/azerbaijan")}),
     ("bound-literal-parameter", """
 SELECT ?claim WHERE { ?claim kkg:value ?v } ORDER BY ?claim""", {"v": Literal(6)}),
-    # pre-bound variables that are not projected: run natively as a VALUES block (graph/query.py)
+    # pre-bound variables that are not projected: run natively as a VALUES block (graph/sparql/query.py)
     ("bound-in-union-and-graph", """
 SELECT ?dir ?p ?o WHERE {
   { GRAPH ?g { ?who ?p ?o } BIND ("out" AS ?dir) } UNION { GRAPH ?g { ?o ?p ?who } BIND ("in" AS ?dir) }

@@ -18,14 +18,13 @@ import time
 from pathlib import Path
 
 import pytest
+from karabakh_kg.graph.core import settings as settings_mod
+from karabakh_kg.graph.pipeline import build as build_mod
+from karabakh_kg.graph.pipeline.sources import SourceFile
+from karabakh_kg.graph.sparql.stored_queries import parse_stored_query
+from karabakh_kg.server.serving import waitress_server as runner
+from karabakh_kg.server.web.app import close_app, create_app
 from rdflib import Literal, Namespace, URIRef
-
-from karabakh_kg.graph import build as build_mod
-from karabakh_kg.graph import settings as settings_mod
-from karabakh_kg.graph.sources import SourceFile
-from karabakh_kg.graph.stored_queries import parse_stored_query
-from karabakh_kg.server import runner
-from karabakh_kg.server.app import close_app, create_app
 
 EX = Namespace("http://example.org/")
 G1, G2 = EX.g1, EX.g2
@@ -161,9 +160,9 @@ _GRANIAN_SCRIPT = """
 import sys
 sys.path.insert(0, {tests!r})
 from server_helpers import TEST_SETTINGS, sample_stored_queries, tricky_dataset
-from karabakh_kg.graph import settings as settings_mod
-from karabakh_kg.server import granian_server
-from karabakh_kg.server.app import create_app
+from karabakh_kg.graph.core import settings as settings_mod
+from karabakh_kg.server.serving import granian_server
+from karabakh_kg.server.web.app import create_app
 settings = settings_mod.resolve({{}}, environ={{}}).replace(**TEST_SETTINGS)
 dataset = tricky_dataset()
 def make_app():

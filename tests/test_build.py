@@ -7,15 +7,14 @@ import subprocess
 import sys
 
 import pytest
+from karabakh_kg.graph.core.errors import KkgError
+from karabakh_kg.graph.core.iris import KKG, WD, named_graph
+from karabakh_kg.graph.pipeline import build as build_mod
+from karabakh_kg.graph.pipeline import reason, sources, validate
 from owlrl.Namespaces import ERRNS
 from rdflib import Graph, URIRef
 from rdflib.compare import isomorphic
 from rdflib.namespace import OWL, RDF
-
-from karabakh_kg.graph import build as build_mod
-from karabakh_kg.graph import reason, sources, validate
-from karabakh_kg.graph.errors import KkgError
-from karabakh_kg.graph.iris import KKG, WD, named_graph
 
 CLI = [sys.executable, "-m", "karabakh_kg.server.cli"]
 

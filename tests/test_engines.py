@@ -13,15 +13,17 @@ import re
 from decimal import Decimal
 
 import pytest
+from engine_corpus import CORPUS
+from karabakh_kg.graph.core.errors import KkgError
+from karabakh_kg.graph.pipeline import build as build_mod
+from karabakh_kg.graph.pipeline import datasets as engine
+from karabakh_kg.graph.pipeline import export
+from karabakh_kg.graph.pipeline.generate import generate
+from karabakh_kg.graph.sparql import choice, oxigraph, stored_queries
+from karabakh_kg.graph.sparql import query as query_mod
 from rdflib import BNode, Literal, Variable
 from rdflib.compare import isomorphic, to_isomorphic
 from rdflib.namespace import XSD
-
-from engine_corpus import CORPUS
-from karabakh_kg.graph import build as build_mod
-from karabakh_kg.graph import engine, export, query as query_mod, stored_queries
-from karabakh_kg.graph.errors import KkgError
-from karabakh_kg.graph.generate import generate
 
 
 def _load_both(path):
@@ -225,16 +227,16 @@ def test_exports_identical_bytes(seed_datasets, format_name):
 
 def test_oxigraph_runs_the_text_natively(seed_datasets):
     parsed = query_mod.parse_query("SELECT * WHERE { ?s ?p ?o } LIMIT 1")
-    assert engine.runs_natively(seed_datasets["oxigraph"], parsed.kkg_text)
-    assert not engine.runs_natively(seed_datasets["rdflib"], parsed.kkg_text)
+    assert choice.oxigraph_evaluates(seed_datasets["oxigraph"], parsed.kkg_text)
+    assert not choice.oxigraph_evaluates(seed_datasets["rdflib"], parsed.kkg_text)
     # SERVICE is left to rdflib, where the server's allow-list and audit hook apply
-    assert not engine.runs_natively(seed_datasets["oxigraph"],
+    assert not choice.oxigraph_evaluates(seed_datasets["oxigraph"],
                                     "SELECT * WHERE { SERVICE <http://127.0.0.1:1/> { ?s ?p ?o } }")
 
 
 def test_protocol_dataset_replaces_from(seed_datasets):
     """The server may replace FROM with the protocol's default-graph-uri: both engines honour it."""
-    from karabakh_kg.server import safety
+    from karabakh_kg.graph.sparql import safety
 
     text = "SELECT (COUNT(*) AS ?n) FROM <https://w3id.org/karabakh-kg/graph/facts> WHERE { ?s ?p ?o }"
     counts = {}
@@ -365,7 +367,7 @@ def test_queries_oxigraph_refuses_are_answered_as_by_rdflib(seed_datasets, text)
     """Oxigraph refuses these texts (relative IRIs, unknown functions) or cannot look up a literal
     subject; the Oxigraph engine answers them through rdflib over its store, never with a crash.
     Found by the fuzz tests with Oxigraph as the engine."""
-    from karabakh_kg.server import safety
+    from karabakh_kg.graph.sparql import safety
 
     safety.never_load_graphs()  # as the server runs: FROM chooses among the graphs, never fetches
     _compare(seed_datasets, text, {})
@@ -380,7 +382,7 @@ def test_an_oxigraph_failure_is_answered_by_rdflib_and_logged(seed_datasets, cap
     expected = _rows(seed_datasets["rdflib"], text)
     assert expected
     unknown = "SELECT ?x WHERE { BIND (<http://example.org/f>(1) AS ?x) }"
-    with caplog.at_level(logging.WARNING, logger="karabakh_kg.graph.engine"):
+    with caplog.at_level(logging.WARNING, logger="karabakh_kg.graph.sparql.choice"):
         assert _rows(seed_datasets["oxigraph"], unknown) == _rows(seed_datasets["rdflib"], unknown)
     assert not caplog.records
 
@@ -398,14 +400,14 @@ def test_an_oxigraph_failure_is_answered_by_rdflib_and_logged(seed_datasets, cap
 
     failing = Failing()
     monkeypatch.setattr(type(store), "_inner", property(lambda self: failing))
-    engine._WARNED.clear()
-    with caplog.at_level(logging.WARNING, logger="karabakh_kg.graph.engine"):
+    choice._WARNED.clear()
+    with caplog.at_level(logging.WARNING, logger="karabakh_kg.graph.sparql.choice"):
         for _ in range(3):  # the same failure again within the minute: answered, not logged again
             assert _rows(seed_datasets["oxigraph"], text) == expected
     assert [r.getMessage() for r in caplog.records if "simulated failure" in r.getMessage()] != []
     assert len([r for r in caplog.records if "simulated failure" in r.getMessage()]) == 1
-    monkeypatch.setattr(engine, "WARN_AGAIN_AFTER", 0.0)
-    with caplog.at_level(logging.WARNING, logger="karabakh_kg.graph.engine"):
+    monkeypatch.setattr(choice, "WARN_AGAIN_AFTER", 0.0)
+    with caplog.at_level(logging.WARNING, logger="karabakh_kg.graph.sparql.choice"):
         assert _rows(seed_datasets["oxigraph"], text) == expected
     assert len([r for r in caplog.records if "simulated failure" in r.getMessage()]) == 2
 
@@ -419,7 +421,7 @@ SELECT ?s ?o ?extra WHERE {
 
 @pytest.mark.parametrize("engine_name", ["oxigraph", "rdflib"])
 def test_select_json_is_the_bytes_rdflib_writes(engine_name):
-    """graph/query.py writes SPARQL JSON results itself (the look-ups' hot path): the same bytes as
+    """graph/sparql/query.py writes SPARQL JSON results itself (the look-ups' hot path): the same bytes as
     rdflib's serializer, on plain, typed, language-tagged, non-ASCII, quoted and multi-line
     literals, IRIs, blank nodes and unbound values, from both engines, for every corpus SELECT."""
     from server_helpers import tricky_dataset
@@ -447,29 +449,31 @@ def test_select_json_matches_rdflib_on_the_corpus(seed_datasets):
 
 
 def test_terms_converted_between_queries_stay_right_and_bounded(seed_datasets, monkeypatch):
-    """Oxigraph terms are converted to rdflib terms once per process (engine._CONVERTED), up to a
+    """Oxigraph terms are converted to rdflib terms once per process (oxigraph._CONVERTED), up to a
     bound: with a tiny bound, queries meeting new terms still answer exactly as rdflib's engine."""
     texts = ["SELECT ?s ?p ?o WHERE { ?s ?p ?o FILTER (isIRI(?s) && !isBlank(?o)) } ORDER BY ?s ?p ?o",
              "SELECT ?p (COUNT(*) AS ?n) WHERE { ?s ?p ?o } GROUP BY ?p ORDER BY ?p",
              "SELECT ?label WHERE { ?s rdfs:label ?label } ORDER BY ?label"]
     expected = [_rows(seed_datasets["rdflib"], text) for text in texts]
-    monkeypatch.setattr(engine, "_CONVERTED_MAX", 50)
-    engine._CONVERTED.clear()
+    from karabakh_kg.graph.core import caching
+
+    monkeypatch.setattr(oxigraph, "_CONVERTED", caching.lru(50))
     for _ in range(2):
         for text, rows in zip(texts, expected):
             assert _rows(seed_datasets["oxigraph"], text) == rows
-            assert 0 < len(engine._CONVERTED) <= 50
+            assert 0 < len(oxigraph._CONVERTED) <= 50
 
 
 @pytest.mark.parametrize("engine_name", ["oxigraph", "rdflib"])
 def test_a_row_binding_nothing_is_left_out_in_every_format(seed_datasets, engine_name):
     """rdflib iterates results without rows that bind nothing; Oxigraph's rows, passed on as they
     come, must agree, in the count and in every format."""
-    from karabakh_kg.server import negotiation, worker
+    from karabakh_kg.graph.core import formats
+    from karabakh_kg.graph.sparql import worker
 
     text = "SELECT ?x WHERE { OPTIONAL { <urn:nothing> <urn:nothing> ?x } }"
     for name in ("json", "csv", "tsv", "srx"):
-        reply = worker.execute(seed_datasets[engine_name], worker.Job(text, negotiation.Choice(name, None, name), 10),
+        reply = worker.execute(seed_datasets[engine_name], worker.Job(text, formats.Choice(name, None, name), 10),
                                worker.Config())
         assert reply["ok"] and reply["rows"] == 0, (name, reply)
         if name == "json":
@@ -477,7 +481,7 @@ def test_a_row_binding_nothing_is_left_out_in_every_format(seed_datasets, engine
 
 
 def test_per_text_memo_keeps_only_short_texts():
-    from karabakh_kg.graph import memo
+    from karabakh_kg.graph.core import caching as memo
 
     calls = []
 

@@ -8,11 +8,11 @@ import subprocess
 import sys
 
 import pytest
+from karabakh_kg.graph.core import formats
+from karabakh_kg.graph.core.iris import GRAPH_NAMES, named_graph
+from karabakh_kg.graph.pipeline import export
 from rdflib import Dataset, Graph
 from rdflib.compare import isomorphic
-
-from karabakh_kg.graph import export, formats
-from karabakh_kg.graph.iris import GRAPH_NAMES, named_graph
 
 CLI = [sys.executable, "-m", "karabakh_kg.server.cli"]
 QUAD_FORMATS = [f for f in formats.RDF_FORMATS if f.carries == formats.QUADS]

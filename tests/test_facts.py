@@ -9,10 +9,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from karabakh_kg.graph.core.iris import KKG, WDT, entity, named_graph
 from rdflib import Literal, URIRef
 from rdflib.namespace import RDF, RDFS, XSD
-
-from karabakh_kg.graph.iris import KKG, WDT, entity, named_graph
 
 SEED = Path(__file__).resolve().parents[2] / "shared" / "seed" / "second-nagorno-karabakh-war.txt"
 ARTICLE = entity("source", "wikipedia-second-nagorno-karabakh-war")

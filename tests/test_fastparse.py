@@ -6,15 +6,15 @@ from __future__ import annotations
 import random
 
 import pytest
+from karabakh_kg.graph.core import formats
+from karabakh_kg.graph.core.errors import KkgError
+from karabakh_kg.graph.pipeline import build as build_mod
+from karabakh_kg.graph.pipeline import export, fastparse, generate, sources
+from karabakh_kg.graph.pipeline.sources import SourceFile
 from rdflib import BNode, Dataset, Graph, Literal, URIRef
 from rdflib.compare import isomorphic, to_canonical_graph
 from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
 from rdflib.namespace import XSD
-
-from karabakh_kg.graph import build as build_mod
-from karabakh_kg.graph import export, fastparse, formats, generate, sources
-from karabakh_kg.graph.errors import KkgError
-from karabakh_kg.graph.sources import SourceFile
 
 
 def _rdflib_graphs(source: SourceFile) -> dict:

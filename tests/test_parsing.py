@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from karabakh_kg.graph.core.errors import KkgError
+from karabakh_kg.graph.pipeline import sources
 from rdflib import Dataset, Graph, URIRef
-
-from karabakh_kg.graph import sources
-from karabakh_kg.graph.errors import KkgError
 
 
 def _source(name: str, text: str | bytes) -> sources.SourceFile:
@@ -63,7 +62,7 @@ def test_an_escaped_lone_surrogate_is_refused_where_it_is_written(name, text, li
     """rdflib reads "\\uD800" into a string no RDF format can write: the build wrote it as "?".
     Through the build's reader (named graphs of quad files included), located at the escape that
     made the bad term: not a comment's, not half of a JSON pair."""
-    from karabakh_kg.graph import fastparse
+    from karabakh_kg.graph.pipeline import fastparse
 
     with pytest.raises(KkgError) as info:
         fastparse.read_graphs(_source(name, text))

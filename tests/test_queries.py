@@ -6,13 +6,13 @@ import subprocess
 import sys
 
 import pytest
+from karabakh_kg.graph.core.errors import KkgError
+from karabakh_kg.graph.core.iris import named_graph
+from karabakh_kg.graph.pipeline import build as build_mod
+from karabakh_kg.graph.pipeline import sources
+from karabakh_kg.graph.sparql import query as query_mod
+from karabakh_kg.graph.sparql import stored_queries
 from rdflib import Literal, URIRef
-
-from karabakh_kg.graph import build as build_mod
-from karabakh_kg.graph import query as query_mod
-from karabakh_kg.graph import sources, stored_queries
-from karabakh_kg.graph.errors import KkgError
-from karabakh_kg.graph.iris import named_graph
 
 CLI = [sys.executable, "-m", "karabakh_kg.server.cli"]
 QUERIES = stored_queries.load_all()

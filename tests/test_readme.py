@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from karabakh_kg.graph import formats, settings, stored_queries
+from karabakh_kg.graph.core import formats, settings
+from karabakh_kg.graph.sparql import stored_queries
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text(encoding="utf-8")

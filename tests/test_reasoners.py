@@ -10,15 +10,14 @@ from __future__ import annotations
 import random
 
 import pytest
-from rdflib import BNode, Graph, Literal, Namespace, URIRef
+from karabakh_kg.graph.core.errors import KkgError
+from karabakh_kg.graph.core.iris import named_graph
+from karabakh_kg.graph.pipeline import build as build_mod
+from karabakh_kg.graph.pipeline import fastreason, reason, sources
+from karabakh_kg.graph.pipeline.generate import generate
+from rdflib import BNode, Graph, Literal, Namespace
 from rdflib.collection import Collection
 from rdflib.namespace import OWL, RDF, RDFS, XSD
-
-from karabakh_kg.graph import build as build_mod
-from karabakh_kg.graph import fastreason, reason, sources
-from karabakh_kg.graph.errors import KkgError
-from karabakh_kg.graph.generate import generate
-from karabakh_kg.graph.iris import named_graph
 
 EX = Namespace("https://example.org/test#")
 

@@ -17,13 +17,12 @@ import sys
 
 import pytest
 import requests
-from rdflib.compare import to_isomorphic
-from rdflib.query import Result
-
 import virtuoso_helpers
 from engine_corpus import CORPUS
-from karabakh_kg.graph import stored_queries
-from karabakh_kg.graph.iris import GRAPH_NAMES, named_graph
+from karabakh_kg.graph.core.iris import GRAPH_NAMES, named_graph
+from karabakh_kg.graph.sparql import stored_queries
+from rdflib.compare import to_isomorphic
+from rdflib.query import Result
 from server_helpers import app_for
 from test_engines import _normalised
 from test_server_cli import start as start_serve
@@ -228,7 +227,7 @@ def test_store_errors_keep_the_error_shape(remote_app, local_app):
 
 def test_service_description_counts_the_store(local_app, remote_app, monkeypatch):
     """The same VoID figures as in process, counted by the store at most once per cache_max_age."""
-    from karabakh_kg.server import description
+    from karabakh_kg.server.web import description
 
     counted = []
     real = description.store_statistics
@@ -282,14 +281,14 @@ def _corpus_params():
 
 
 def _corpus_answer(app, text: str, bindings: dict):
+    from karabakh_kg.graph.core import formats
+    from karabakh_kg.graph.sparql.query import parse_query
+    from karabakh_kg.graph.sparql.worker import Job
     from rdflib import Graph
-    from karabakh_kg.graph.query import parse_query
-    from karabakh_kg.server import negotiation
-    from karabakh_kg.server.worker import Job
 
     graph_result = parse_query(text).algebra.name in ("ConstructQuery", "DescribeQuery")
     name = "ntriples" if graph_result else "json"
-    reply = app.extensions["karabakh_kg"].run(Job(text, negotiation.Choice(name, name, "test"), 10000,
+    reply = app.extensions["karabakh_kg"].run(Job(text, formats.Choice(name, name, "test"), 10000,
                                                   bindings=dict(bindings)))
     if graph_result:
         return ("GRAPH", to_isomorphic(Graph().parse(data=reply["data"], format="nt")))

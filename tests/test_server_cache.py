@@ -4,11 +4,10 @@ failures and other formats or parameters are not mixed up with it."""
 from __future__ import annotations
 
 import requests
+from karabakh_kg.graph.sparql import answer_cache
+from karabakh_kg.graph.sparql.worker import Job
+from karabakh_kg.server.web.negotiation import Choice
 from rdflib import Literal
-
-from karabakh_kg.server import answer_cache
-from karabakh_kg.server.negotiation import Choice
-from karabakh_kg.server.worker import Job
 from server_helpers import app_for, live_server, tricky_dataset
 
 LABELS = "SELECT ?s ?p ?o WHERE { ?s ?p ?o } ORDER BY ?s ?p ?o"
@@ -20,7 +19,7 @@ def _endpoint(app):
 
 def test_a_repeated_query_is_answered_from_memory_with_the_same_bytes():
     with app_for(tricky_dataset()) as app:
-        client, cache = app.test_client(), _endpoint(app).answers
+        client, cache = app.test_client(), _endpoint(app).queries.answers
         first = client.get("/sparql", query_string={"query": LABELS})
         assert first.status_code == 200 and cache.hits == 0
         assert len(first.get_json()["results"]["bindings"]) > 1
@@ -44,7 +43,7 @@ def test_formats_and_texts_are_kept_apart():
 
 def test_volatile_queries_are_evaluated_every_time():
     with app_for(tricky_dataset()) as app:
-        client, cache = app.test_client(), _endpoint(app).answers
+        client, cache = app.test_client(), _endpoint(app).queries.answers
         query = "SELECT (STRUUID() AS ?id) WHERE {}"
         first = client.get("/sparql", query_string={"query": query}).get_json()
         second = client.get("/sparql", query_string={"query": query}).get_json()
@@ -54,7 +53,7 @@ def test_volatile_queries_are_evaluated_every_time():
 
 def test_failures_are_not_kept():
     with app_for(tricky_dataset()) as app:
-        client, cache = app.test_client(), _endpoint(app).answers
+        client, cache = app.test_client(), _endpoint(app).queries.answers
         for _ in range(2):
             assert client.get("/sparql", query_string={"query": "SELECT * WHERE { ?s ?p }"}).status_code == 400
         assert cache.hits == 0
@@ -62,7 +61,7 @@ def test_failures_are_not_kept():
 
 def test_the_cache_can_be_turned_off():
     with app_for(tricky_dataset(), answer_cache_mb=0) as app:
-        client, cache = app.test_client(), _endpoint(app).answers
+        client, cache = app.test_client(), _endpoint(app).queries.answers
         for _ in range(3):
             assert client.get("/sparql", query_string={"query": LABELS}).status_code == 200
         assert cache.hits == 0
@@ -73,7 +72,7 @@ def test_the_cache_serves_real_http_clients():
         answers = [requests.get(f"{url}/sparql", params={"query": LABELS}, timeout=30) for _ in range(3)]
         assert all(r.status_code == 200 for r in answers)
         assert answers[0].content == answers[1].content == answers[2].content
-        assert _endpoint(app).answers.hits == 2
+        assert _endpoint(app).queries.answers.hits == 2
 
 
 def _job(text: str, **bindings) -> Job:
@@ -112,7 +111,7 @@ def test_a_burst_of_the_same_query_is_evaluated_once():
                                     range(8)))
         assert [r.status_code for r in answers] == [200] * 8
         assert len({r.content for r in answers}) == 1
-        cache = _endpoint(app).answers
+        cache = _endpoint(app).queries.answers
         assert cache.shared >= 1 and cache.shared + cache.hits == 7
 
 
@@ -121,7 +120,7 @@ def test_first_requests_for_different_stored_queries_at_once_all_succeed(dataset
     clash once left a query answering 400 until the server restarted."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from karabakh_kg.graph import stored_queries
+    from karabakh_kg.graph.sparql import stored_queries
 
     shipped = stored_queries.load_all()
     ids = [q.id for q in shipped.values() if "SERVICE" not in q.text and not q.params]
@@ -137,7 +136,7 @@ def test_first_requests_for_different_stored_queries_at_once_all_succeed(dataset
 def test_random_values_differ_between_query_workers_on_oxigraph():
     """Oxigraph's random generator is inherited by every forked worker: without a fresh thread per
     such query, two workers drew the same STRUUID()."""
-    from karabakh_kg.graph import engine
+    from karabakh_kg.graph.pipeline import datasets as engine
     from server_helpers import TRICKY_TRIG
 
     dataset = engine.new_dataset("oxigraph")
@@ -152,12 +151,12 @@ def test_random_values_differ_between_query_workers_on_oxigraph():
 
 def test_stored_queries_are_warmed_after_start_up(dataset):
     """With warm_stored_queries, the first request for a stored query is already a cache hit."""
-    from karabakh_kg.graph import stored_queries
+    from karabakh_kg.graph.sparql import stored_queries
 
     shipped = stored_queries.load_all()
     with app_for(dataset, stored=shipped, warm_stored_queries=True) as app:
         _endpoint(app).warming.join(120)
-        cache = _endpoint(app).answers
+        cache = _endpoint(app).queries.answers
         warmable = [q for q in shipped.values() if "SERVICE" not in q.text]
         assert len(cache) == len(warmable)  # one answer each: its usual URLs make the same job
         before = cache.hits
@@ -171,7 +170,7 @@ def test_stored_queries_are_warmed_after_start_up(dataset):
 
 
 def test_warming_is_off_when_the_cache_is(dataset):
-    from karabakh_kg.server import warm_up
+    from karabakh_kg.server.web import warm_up
 
     with app_for(dataset, warm_stored_queries=True, answer_cache_mb=0) as app:
         assert _endpoint(app).warming is None and warm_up.start(app) is None
@@ -197,7 +196,7 @@ def test_waiting_for_an_identical_query_is_bounded():
     """Each waiter holds an HTTP thread: beyond max_waiters a request is refused at once."""
     import threading
 
-    from karabakh_kg.graph.errors import KkgError
+    from karabakh_kg.graph.core.errors import KkgError
 
     cache = answer_cache.AnswerCache(max_bytes=1 << 20, max_waiters=2)
     release, started = threading.Event(), threading.Event()

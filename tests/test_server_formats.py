@@ -13,7 +13,6 @@ from rdflib import Dataset, Graph, Literal, URIRef
 from rdflib.compare import isomorphic
 from rdflib.namespace import XSD
 from rdflib.query import Result
-
 from server_helpers import EX, TRICKY_LABELS, client, tricky_app  # noqa: F401  (fixtures)
 
 # ?label is always bound, ?lang only for the language-tagged labels, ?n never (OPTIONAL that fails).

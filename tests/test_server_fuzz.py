@@ -8,8 +8,8 @@ import os
 import time
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
-
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from server_helpers import app_for, tricky_dataset
 
 ALLOWED = {200, 304, 400, 404, 405, 406, 413, 415, 503}

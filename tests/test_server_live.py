@@ -6,17 +6,25 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import socket
 import xml.dom.minidom
 
 import pytest
 import requests
 from rdflib import Graph, Literal
-from SPARQLWrapper import CSV, JSON, JSONLD, POST, POSTDIRECTLY, TSV, TURTLE, XML, SPARQLWrapper
-from SPARQLWrapper.SPARQLExceptions import QueryBadFormed
-
 from server_helpers import EX, TRICKY_LABELS, tricky_app, tricky_url  # noqa: F401  (fixtures)
+from SPARQLWrapper import (
+    CSV,
+    JSON,
+    JSONLD,
+    POST,
+    POSTDIRECTLY,
+    TSV,
+    TURTLE,
+    XML,
+    SPARQLWrapper,
+)
+from SPARQLWrapper.SPARQLExceptions import QueryBadFormed
 
 LABELS = "PREFIX ex: <http://example.org/> SELECT ?label WHERE { ex:a ex:label ?label }"
 CONSTRUCT = "PREFIX ex: <http://example.org/> CONSTRUCT { ?s ex:label ?o } WHERE { ?s ex:label ?o }"

@@ -16,7 +16,6 @@ import time
 
 import pytest
 import requests
-
 from test_server_cli import CLI, _alive, _children, start
 
 pytestmark = [pytest.mark.slow,
@@ -161,8 +160,8 @@ def test_a_dead_process_is_replaced_and_sigterm_stops_all(two_processes):
 ])
 def test_processes_that_keep_failing_stop_the_command(failure, said):
     script = ("import sys\n"
-              "from karabakh_kg.graph.errors import KkgError\n"
-              "from karabakh_kg.server import processes\n"
+              "from karabakh_kg.graph.core.errors import KkgError\n"
+              "from karabakh_kg.server.serving import processes\n"
               "def raise_(exc): raise exc\n"
               f"sys.exit(processes.run(2, lambda: {failure}, answers=lambda: False, "
               "on_ready=lambda: print('READY', flush=True)))\n")
@@ -303,9 +302,9 @@ def test_granian_on_a_host_name(build_dir, built):
 def test_granian_workers_that_cannot_start_stop_the_command():
     """The app refusing to start (a KkgError) in granian's workers: one error line each, no
     traceback, never "ready", exit status 1 once granian sees the crash loop."""
-    script = ("from karabakh_kg.graph.errors import KkgError\n"
-              "from karabakh_kg.graph import settings\n"
-              "from karabakh_kg.server import granian_server\n"
+    script = ("from karabakh_kg.graph.core.errors import KkgError\n"
+              "from karabakh_kg.graph.core import settings\n"
+              "from karabakh_kg.server.serving import granian_server\n"
               "def refuse(): raise KkgError('bad cors_origins', code='bad-setting')\n"
               "try:\n"
               "    granian_server.serve(refuse, settings.resolve({'port': 0}, environ={}), 2,\n"
@@ -322,8 +321,8 @@ def test_granian_workers_that_cannot_start_stop_the_command():
 
 def test_granian_missing_is_a_readable_error():
     script = ("import sys\nsys.modules['granian'] = None  # as if it were not installed\n"
-              "from karabakh_kg.graph.errors import KkgError\n"
-              "from karabakh_kg.server import granian_server\n"
+              "from karabakh_kg.graph.core.errors import KkgError\n"
+              "from karabakh_kg.server.serving import granian_server\n"
               "assert granian_server.check_http_server('waitress') == 'waitress'\n"
               "try:\n    granian_server.check_http_server('granian')\n"
               "except KkgError as exc:\n    print(exc)\n")

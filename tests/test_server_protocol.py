@@ -8,7 +8,6 @@ from urllib.parse import quote
 
 import pytest
 from rdflib import Graph, URIRef
-
 from server_helpers import G2, TRICKY_LABELS, client, tricky_app  # noqa: F401  (fixtures)
 
 SELECT_LABELS = "SELECT ?label WHERE { <http://example.org/a> <http://example.org/label> ?label }"

@@ -9,13 +9,12 @@ import json
 import re
 
 import pytest
+from karabakh_kg.graph.core.iris import GRAPH_NAMES, named_graph
+from karabakh_kg.graph.pipeline import export
+from karabakh_kg.graph.sparql import safety, stored_queries
+from karabakh_kg.graph.sparql.query import parse_query
 from rdflib import Dataset, Graph, URIRef
 from rdflib.compare import isomorphic
-
-from karabakh_kg.graph import export, stored_queries
-from karabakh_kg.graph.iris import GRAPH_NAMES, named_graph
-from karabakh_kg.graph.query import parse_query
-from karabakh_kg.server import safety
 from server_helpers import TRICKY_LABELS, app_for, client, tricky_app  # noqa: F401  (fixtures)
 
 
@@ -134,7 +133,8 @@ def shipped_ids():
 def test_every_shipped_query_over_http(seed, seed_app, query_id):
     endpoint = seed_app.extensions["karabakh_kg"]
     stored = endpoint.stored_queries[query_id]
-    from karabakh_kg.server.query_routes import TWINS, kind_of
+    from karabakh_kg.graph.core.formats import TWINS
+    from karabakh_kg.server.web.query_routes import kind_of
 
     with seed_app.test_request_context():
         kind = kind_of(stored)
@@ -231,7 +231,7 @@ def test_query_page_lists_stored_queries_and_loads_nothing_remote(seed, seed_app
 
 
 def test_query_page_editor_text_binds_defaults(seed_app):
-    from karabakh_kg.server.ui_routes import editor_text
+    from karabakh_kg.server.web.ui_routes import editor_text
 
     with_params = [q for q in seed_app.extensions["karabakh_kg"].stored_queries.values()
                    if q.params and not safety.service_endpoints(parse_query(q.text))]
@@ -263,16 +263,19 @@ def test_a_query_that_crashes_oxigraph_is_answered_by_rdflib(seed_app, seed, bui
     (not a 503 blaming memory), the worker is replaced, and the operator is told once."""
     import logging
 
-    from karabakh_kg.graph import build as build_mod, engine, query as query_mod
+    from karabakh_kg.graph.pipeline import build as build_mod
+    from karabakh_kg.graph.pipeline import datasets as engine
+    from karabakh_kg.graph.sparql import choice
+    from karabakh_kg.graph.sparql import query as query_mod
 
     nquads = build_dir / build_mod.DATASET_FILE
     reference = engine.new_dataset("rdflib")
     engine.load_nquads(reference, str(nquads))
     expected = sorted((str(row.o), str(row.n)) for row in query_mod.run_query(reference, OXIGRAPH_CRASH))
-    pool = seed_app.extensions["karabakh_kg"].pool
+    pool = seed_app.extensions["karabakh_kg"].queries.pool
     before = set(pool.pids())
-    engine._WARNED.clear()
-    with caplog.at_level(logging.WARNING, logger="karabakh_kg.server.endpoint"):
+    choice._WARNED.clear()
+    with caplog.at_level(logging.WARNING, logger="karabakh_kg.graph.sparql.choice"):
         response = seed.get("/sparql", query_string={"query": OXIGRAPH_CRASH},
                             headers={"Accept": "application/sparql-results+json"})
     assert response.status_code == 200, response.get_data(as_text=True)

@@ -16,10 +16,17 @@ from urllib.parse import quote
 
 import pytest
 import requests
-
-from karabakh_kg.graph.build import new_dataset
-from server_helpers import (Listener, app_for, client, generated_dataset, listener, live_server,  # noqa: F401
-                            tricky_app, tricky_dataset)
+from karabakh_kg.graph.pipeline.build import new_dataset
+from server_helpers import (  # noqa: F401
+    Listener,
+    app_for,
+    client,
+    generated_dataset,
+    listener,
+    live_server,
+    tricky_app,
+    tricky_dataset,
+)
 
 SLOW = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"  # 400^3 rows: minutes
 
@@ -151,7 +158,7 @@ def test_worker_guard_refuses_files_network_and_programs(tmp_path):
     secret.write_text("MARKER")
     code = f"""
 import socket, subprocess
-from karabakh_kg.server import safety
+from karabakh_kg.graph.sparql import safety
 safety.install_guard(["http://allowed.example/sparql"])
 for name, attempt in [
     ("read", lambda: open({str(secret)!r}).read()),
@@ -191,7 +198,7 @@ def slow_url(slow_app):
 
 @pytest.mark.slow
 def test_slow_query_is_stopped_while_others_are_served(slow_app, slow_url):
-    pool = slow_app.extensions["karabakh_kg"].pool
+    pool = slow_app.extensions["karabakh_kg"].queries.pool
     before = set(pool.pids())
 
     def slow():
@@ -311,7 +318,7 @@ def test_the_rules_hold_on_the_oxigraph_engine(listener, marker):
     """With the Oxigraph store the same rules hold: graphs selected, never loaded; SERVICE refused
     before Oxigraph could call it; a slow query stopped at the limit."""
     pytest.importorskip("oxrdflib")
-    from karabakh_kg.graph import engine
+    from karabakh_kg.graph.pipeline import datasets as engine
 
     dataset = engine.new_dataset("oxigraph")
     engine.copy_into(dataset, generated_dataset(300))

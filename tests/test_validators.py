@@ -12,14 +12,13 @@ import random
 from collections import Counter
 
 import pytest
+from karabakh_kg.graph.core.errors import KkgError
+from karabakh_kg.graph.core.iris import bind_prefixes
+from karabakh_kg.graph.pipeline import build as build_mod
+from karabakh_kg.graph.pipeline import fastshacl, fastvalidate, validate
+from karabakh_kg.graph.pipeline.generate import generate
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import SH, XSD
-
-from karabakh_kg.graph import build as build_mod
-from karabakh_kg.graph import fastshacl, fastvalidate, validate
-from karabakh_kg.graph.errors import KkgError
-from karabakh_kg.graph.generate import generate
-from karabakh_kg.graph.iris import bind_prefixes
 
 
 def _reference(triples, index=None) -> Counter:

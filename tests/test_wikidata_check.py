@@ -14,12 +14,13 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from karabakh_kg.graph.pipeline import build as build_mod
+from karabakh_kg.graph.wikidata import check as wikidata_check
+from karabakh_kg.graph.wikidata import entities as wikidata_entities
+from karabakh_kg.graph.wikidata import vocabulary as wikidata
+from karabakh_kg.server.cli.main import main
 
-from karabakh_kg.graph import build as build_mod
-from karabakh_kg.graph import wikidata, wikidata_check, wikidata_entities
-from karabakh_kg.server.cli import main
-
-RECORDED = Path(wikidata.__file__).parent / "data" / "wikidata"
+RECORDED = Path(wikidata.__file__).parents[1] / "data" / "wikidata"
 AZERBAIJAN = "https://w3id.org/karabakh-kg/id/actor/azerbaijan"
 WAR = "https://w3id.org/karabakh-kg/id/event/second-nagorno-karabakh-war"
 

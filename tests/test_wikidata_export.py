@@ -9,13 +9,15 @@ from decimal import Decimal
 
 import pytest
 from click.testing import CliRunner
+from karabakh_kg.graph.core import formats
+from karabakh_kg.graph.core.iris import KKG, SCHEMA, WD, WDT
+from karabakh_kg.graph.pipeline import build as build_mod
+from karabakh_kg.graph.pipeline import sources
+from karabakh_kg.graph.wikidata import export as wikidata_export
+from karabakh_kg.graph.wikidata import vocabulary as wikidata
+from karabakh_kg.server.cli.main import main
 from rdflib import Graph, Namespace, URIRef
 from rdflib.namespace import PROV, RDF, SKOS
-
-from karabakh_kg.graph import build as build_mod
-from karabakh_kg.graph import formats, sources, wikidata, wikidata_export
-from karabakh_kg.graph.iris import KKG, SCHEMA, WD, WDT
-from karabakh_kg.server.cli import main
 
 WIKIBASE = Namespace("http://wikiba.se/ontology#")
 PS = "http://www.wikidata.org/prop/statement/"

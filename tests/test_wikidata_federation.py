@@ -14,11 +14,10 @@ import urllib.parse
 from pathlib import Path
 
 import pytest
+from karabakh_kg.graph.core.errors import KkgError
+from karabakh_kg.graph.sparql import federation as wikidata_federation
+from karabakh_kg.graph.sparql import stored_queries
 from rdflib import Graph
-
-from karabakh_kg.graph import stored_queries, wikidata_federation
-from karabakh_kg.graph.errors import KkgError
-
 from server_helpers import Listener, app_for
 
 FIXTURE = Path(__file__).parent / "data" / "wikidata-fixture.ttl"

@@ -8,16 +8,15 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from karabakh_kg.graph.core.iris import ID, KKG, WD, WDT, named_graph
+from karabakh_kg.graph.pipeline import build as build_mod
+from karabakh_kg.graph.wikidata import vocabulary as wikidata
+from karabakh_kg.server.cli.main import main
 from rdflib import Literal, URIRef
 from rdflib.namespace import OWL, RDF, RDFS, SKOS, XSD
 
-from karabakh_kg.graph import build as build_mod
-from karabakh_kg.graph import wikidata
-from karabakh_kg.graph.iris import ID, KKG, WD, WDT, named_graph
-from karabakh_kg.server.cli import main
-
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "wikidata"
-PACKAGE_DATA = Path(wikidata.__file__).parent / "data" / "wikidata"
+PACKAGE_DATA = Path(wikidata.__file__).parents[1] / "data" / "wikidata"
 WIKIDATA = "http://www.wikidata.org/"
 
 PREFIXES = """

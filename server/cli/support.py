@@ -1,0 +1,69 @@
+"""What every ``karabakh-kg`` command shares: options from the settings table, resolved settings,
+errors printed instead of tracebacks, and the last build.
+
+Kept apart from main.py so that the commands defined in other modules (serve, links, push) import
+these helpers without importing main.py, which imports them to register their commands.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+
+import click
+
+from ...graph.core import settings as settings_mod
+from ...graph.core.errors import KkgError
+from ...graph.pipeline import build as build_mod
+from ...graph.pipeline import datasets as engine_mod
+from ...graph.pipeline import fastvalidate
+
+
+def setting_options(*names: str):
+    """Add the named settings as command-line options (help text and defaults from the settings table)."""
+    def decorate(func):
+        for name in reversed(names):
+            setting = next(s for s in settings_mod.SETTINGS if s.name == name)
+            func = click.option(setting.flag, name, default=None,
+                                help=f"{setting.help} [env {setting.env_var}; default {setting.default!r}]")(func)
+        return func
+    return decorate
+
+
+def resolved(values: dict) -> settings_mod.Settings:
+    """Settings from the command's options, the environment and the defaults (the engine and the
+    validator are fixed for the process here, so every dataset the command makes uses them)."""
+    known = {s.name for s in settings_mod.SETTINGS}
+    settings = settings_mod.resolve({k: v for k, v in values.items() if k in known})
+    engine_mod.use(settings.engine)
+    fastvalidate.use(settings.validator)
+    return settings
+
+
+def reports_errors(func):
+    """Print KkgErrors as ``error: where: message`` and exit 1, instead of a traceback."""
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except KkgError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(1)
+    return wrapper
+
+
+def load_build(settings) -> build_mod.Build:
+    """The last build, rebuilt first (and said so on standard error) when missing or stale."""
+    if not build_mod.is_fresh(settings.build_dir, settings.reasoner):
+        click.echo(f"building into {settings.build_dir} (no build there, or its inputs changed)", err=True)
+    return build_mod.load(settings.build_dir, settings.reasoner)
+
+
+def write_output(data: bytes, output) -> None:
+    """Write a command's answer to the file ``output``, or to standard output when it is empty."""
+    if output:
+        with open(output, "wb") as handle:
+            handle.write(data)
+    else:
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()

@@ -1,0 +1,135 @@
+"""Reading a SPARQL 1.1 Protocol request: the query, the dataset it should see, the wanted format.
+
+GET ``?query=``; POST ``application/x-www-form-urlencoded``; POST ``application/sparql-query``
+(with any ``charset`` parameter, media types case-insensitive). Parameters are decoded strictly as
+UTF-8, so a non-UTF-8 query is a 400 rather than silently mangled text; sizes are checked before
+anything is read.
+"""
+
+from __future__ import annotations
+
+import codecs
+from dataclasses import dataclass, field
+from urllib.parse import parse_qsl
+
+from flask import request
+
+from ...graph.core.errors import KkgError, Location
+
+FORM = "application/x-www-form-urlencoded"
+QUERY_BODY = "application/sparql-query"
+UPDATE_BODY = "application/sparql-update"
+ACCEPTED_BODIES = (FORM, QUERY_BODY)
+FORMAT_PARAMETERS = ("format", "output")
+_MAX_FIELDS = 1000
+
+
+@dataclass
+class QueryRequest:
+    """What a protocol request asks: the query (None when absent), graphs, format values, all parameters."""
+
+    query: str | None
+    default_graphs: list[str] = field(default_factory=list)
+    named_graphs: list[str] = field(default_factory=list)
+    format_values: list[str] = field(default_factory=list)
+    params: list[tuple[str, str]] = field(default_factory=list)
+
+
+def _too_large(what: str, size: int, limit: int) -> KkgError:
+    return KkgError(f"the {what} is {size} bytes; the limit is {limit} bytes (setting max_request_bytes)"
+                    + ("; send long queries with POST" if what == "query string" else ""),
+                    code="too-large", status=413)
+
+
+def _not_utf8(what: str, data: bytes, start: int) -> KkgError:
+    line = data[:start].count(b"\n") + 1
+    column = start - (data.rfind(b"\n", 0, start) + 1) + 1
+    return KkgError(f"the {what} is not valid UTF-8 (byte {data[start:start + 1]!r})", code="bad-encoding",
+                    where=Location(what, line, column))
+
+
+def _pairs(raw: bytes, what: str) -> list[tuple[str, str]]:
+    """``name=value&...`` decoded strictly: percent-escapes must make UTF-8."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise _not_utf8(what, raw, exc.start) from None
+    try:
+        return parse_qsl(text, keep_blank_values=True, encoding="utf-8", errors="strict",
+                         max_num_fields=_MAX_FIELDS)
+    except UnicodeDecodeError as exc:
+        raise KkgError(f"the {what} is not valid UTF-8 once percent-decoded ({exc.reason})",
+                       code="bad-encoding") from None
+    except ValueError as exc:  # too many fields
+        raise KkgError(f"the {what} is malformed: {exc}", code="bad-request") from None
+
+
+def url_params(max_bytes: int) -> list[tuple[str, str]]:
+    """The URL's query parameters, strictly decoded; a 413 when the query string is over the limit."""
+    raw = request.query_string
+    if len(raw) > max_bytes:
+        raise _too_large("query string", len(raw), max_bytes)
+    return _pairs(raw, "query string")
+
+
+def body(max_bytes: int) -> bytes:
+    """The request body, read only when within the size limit (413 otherwise)."""
+    length = request.content_length
+    if length is not None and length > max_bytes:
+        raise _too_large("request body", length, max_bytes)
+    data = request.stream.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise _too_large("request body", len(data), max_bytes)
+    return data
+
+
+def _decode_query(data: bytes) -> str:
+    charset = (request.mimetype_params.get("charset") or "utf-8").strip().strip('"').lower()
+    try:
+        codec = codecs.lookup(charset).name
+    except LookupError:
+        raise KkgError(f"unsupported charset {charset!r} for {QUERY_BODY}; send UTF-8",
+                       code="unsupported-media-type", status=415) from None
+    try:
+        return data.decode(codec)
+    except UnicodeDecodeError as exc:
+        raise _not_utf8("query", data, exc.start) if codec == "utf-8" else KkgError(
+            f"the query is not valid {charset}", code="bad-encoding") from None
+
+
+def values(pairs: list[tuple[str, str]], name: str) -> list[str]:
+    """Every value given for a parameter, in order."""
+    return [value for key, value in pairs if key == name]
+
+
+def read_query_request(max_bytes: int) -> QueryRequest:
+    """The protocol request in flight; KkgErrors for wrong body types (415), sizes (413), encodings,
+    repeated queries and updates (400)."""
+    pairs = url_params(max_bytes)
+    if request.method == "POST":
+        media_type = request.mimetype  # lower-cased, parameters removed
+        if media_type == FORM:
+            pairs = pairs + _pairs(body(max_bytes), "request body")
+        elif media_type == QUERY_BODY:
+            pairs = pairs + [("query", _decode_query(body(max_bytes)))]
+        elif media_type == UPDATE_BODY:
+            raise update_refused()
+        else:
+            shown = request.content_type or "no Content-Type"
+            raise KkgError(f"cannot read a POST body of type {shown}; send {QUERY_BODY} "
+                           f"or {FORM} (with a query= field)", code="unsupported-media-type", status=415,
+                           details=list(ACCEPTED_BODIES))
+    if values(pairs, "update"):
+        raise update_refused()
+    queries = values(pairs, "query")
+    if len(queries) > 1:
+        raise KkgError(f"the query is given {len(queries)} times; give exactly one query",
+                       code="repeated-query")
+    format_values = [v for name in FORMAT_PARAMETERS for v in values(pairs, name)]
+    return QueryRequest(queries[0] if queries else None, values(pairs, "default-graph-uri"),
+                        values(pairs, "named-graph-uri"), format_values, pairs)
+
+
+def update_refused() -> KkgError:
+    """The error for any SPARQL Update sent here: the endpoint is read-only."""
+    return KkgError("SPARQL updates are refused: this endpoint is read-only", code="update-refused")
