@@ -12,7 +12,7 @@ import click
 
 from ..graph import build as build_mod
 from ..graph import export as export_mod
-from ..graph import formats, query as query_mod, settings as settings_mod, sources, stored_queries, validate
+from ..graph import formats, query as query_mod, sources, stored_queries, validate
 from ..graph import wikidata_federation
 from ..graph.errors import KkgError
 from . import forked_query, safety
@@ -157,13 +157,12 @@ def generate(triples, output, seed):
 
 
 @main.command("settings")
-def settings_command():
+@click.option("--markdown", is_flag=True, help="Print the whole docs/configuration.md page, not only the table.")
+def settings_command(markdown):
     """List every setting with its flag, environment variable, default and meaning (Markdown)."""
-    click.echo("| setting | flag | environment variable | default | meaning |")
-    click.echo("|---|---|---|---|---|")
-    for s in settings_mod.SETTINGS:
-        default = s.default if s.name != "build_dir" else "~/.cache/karabakh-kg/build"
-        click.echo(f"| {s.name} | `{s.flag}` | `{s.env_var}` | `{default}` | {s.help} |")
+    from ..graph import settings_doc
+
+    click.echo(settings_doc.configuration_page() if markdown else settings_doc.settings_table(), nl=False)
 
 
 @main.command("queries")
