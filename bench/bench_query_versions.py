@@ -2,9 +2,10 @@
 
 Not a test: a script for judging a rewrite of the stored queries (clearer text, same rows). For each
 stored query whose text differs at ``--before`` (a git revision of this repository), both texts are
-run on one engine over an existing build, in the same process and run, each sample timed in a forked
-copy (bench/bench_build.py's ``_time_in_fork``: the loaded data is shared, an overrun is stopped),
-and the rows are compared (same rows, or the table says they differ).
+run on one engine over an existing build, in the same process and run, in alternating rounds (the
+median round's p50 counts), each sample timed in a forked copy (bench/bench_build.py's
+``_time_in_fork``: the loaded data is shared, an overrun is stopped), and the rows are compared
+(same rows, or the table says they differ).
 
     karabakh-kg generate --triples 1000000 -o /tmp/gen-1m.nt
     karabakh-kg build --facts /tmp/gen-1m.nt --build-dir /tmp/kb-1m
@@ -44,6 +45,15 @@ def _rows(result) -> list:
     return sorted(sorted(row.items()) for row in stored_queries.row_texts(result))
 
 
+def _median_round(rounds: list[dict]) -> dict:
+    """The median of the rounds' p50s (a round stopped at its time limit counts as slowest)."""
+    p50s = sorted((r["p50"] if r.get("p50") is not None else float("inf")) for r in rounds)
+    middle = p50s[len(p50s) // 2]
+    if middle == float("inf"):
+        return {"p50": None, "over": max(r.get("over", 0) for r in rounds)}
+    return {"p50": middle}
+
+
 def _ms(measured: dict) -> str:
     if measured.get("p50") is None:
         return f"> {measured.get('over', 0):.0f} s (stopped)"
@@ -56,7 +66,8 @@ def main() -> None:
     parser.add_argument("--build-dir", type=Path, required=True, help="a directory `karabakh-kg build` wrote")
     parser.add_argument("--before", default="main", help="git revision holding the earlier query texts")
     parser.add_argument("--engine", default="oxigraph", choices=("oxigraph", "rdflib"))
-    parser.add_argument("--samples", type=int, default=10, help="runs per query text (after a warm-up)")
+    parser.add_argument("--samples", type=int, default=5, help="runs per query text and round (after a warm-up)")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds, alternating the two texts; the median round counts")
     parser.add_argument("--budget", type=float, default=10.0, help="seconds of sampling per text at most")
     args = parser.parse_args()
 
@@ -72,8 +83,11 @@ def main() -> None:
         if earlier is None or earlier == query.text or "SERVICE" in query.text.upper():
             continue
         bindings = query.bindings({})
-        now = _time_in_fork(dataset, query_mod, query.text, bindings, args.samples, args.budget)
-        then = _time_in_fork(dataset, query_mod, earlier, bindings, args.samples, args.budget)
+        now, then = [], []
+        for _ in range(args.rounds):  # alternated, so that a change in the machine's load hits both
+            now.append(_time_in_fork(dataset, query_mod, query.text, bindings, args.samples, args.budget))
+            then.append(_time_in_fork(dataset, query_mod, earlier, bindings, args.samples, args.budget))
+        now, then = _median_round(now), _median_round(then)
         same = _rows(query_mod.run_query(dataset, query.text, bindings)) == _rows(
             query_mod.run_query(dataset, earlier, bindings))
         ratio = (f"{now['p50'] / then['p50']:.2f}" if now.get("p50") and then.get("p50") else "–")

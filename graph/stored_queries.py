@@ -146,7 +146,7 @@ def _rows(rows, source: sources.SourceFile) -> tuple[dict, ...]:
     return tuple({str(k): (None if v is None else str(v)) for k, v in row.items()} for row in rows)
 
 
-def _with_expected_rows(query: StoredQuery, source: sources.SourceFile) -> StoredQuery:
+def with_expected_rows(query: StoredQuery, source: sources.SourceFile) -> StoredQuery:
     """The query with the rows of its ``expected/ID.yaml`` file; a KkgError when its header has rows too."""
     if query.expected is not None:
         raise KkgError(f"expected rows for {query.id!r} are both in its header and in {source.name}; keep one",
@@ -176,7 +176,7 @@ def load_all() -> dict[str, StoredQuery]:
         if query_id not in found:
             raise KkgError(f"expected rows for a stored query that does not exist: {query_id!r}",
                            code="bad-query-file", where=Location(f.name))
-        found[query_id] = _with_expected_rows(found[query_id], f)
+        found[query_id] = with_expected_rows(found[query_id], f)
     return dict(sorted(found.items()))
 
 

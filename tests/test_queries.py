@@ -241,7 +241,7 @@ def test_expected_rows_in_both_places_are_refused():
     stored = stored_queries.parse_stored_query(_source("queries/q.rq", "#+ title: Q\n#+ expected:\n#+   - {n: '1'}\n"
                                                        "SELECT (1 AS ?n) {}\n"))
     with pytest.raises(KkgError) as info:
-        stored_queries._with_expected_rows(stored, _source("queries/expected/q.yaml", "- {n: '1'}\n"))
+        stored_queries.with_expected_rows(stored, _source("queries/expected/q.yaml", "- {n: '1'}\n"))
     assert "both in its header and in queries/expected/q.yaml" in info.value.message
 
 
@@ -249,6 +249,6 @@ def test_expected_rows_in_both_places_are_refused():
 def test_bad_expected_rows_name_the_file(text, line):
     stored = stored_queries.parse_stored_query(_source("queries/q.rq", "#+ title: Q\nSELECT (1 AS ?n) {}\n"))
     with pytest.raises(KkgError) as info:
-        stored_queries._with_expected_rows(stored, _source("queries/expected/q.yaml", text))
+        stored_queries.with_expected_rows(stored, _source("queries/expected/q.yaml", text))
     assert info.value.where.source == "queries/expected/q.yaml"
     assert info.value.where.line == line
