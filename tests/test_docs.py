@@ -8,6 +8,7 @@ import io
 import os
 import re
 import shlex
+import shutil
 import subprocess
 import sys
 import unicodedata
@@ -223,6 +224,7 @@ def test_readme_tour_runs_as_written(tmp_path):
         elif command.startswith("karabakh-kg query "):
             assert _parse(out.stdout, fmt) > 0, command
 
+    assert shutil.which("curl"), "the README's tour uses curl: install it (apt-get install curl)"
     process, started = start_serve([], env={"KARABAKH_KG_BUILD_DIR": str(tmp_path / "build")})
     try:
         base = re.search(r"SPARQL endpoint:\s+(\S+)/sparql", started).group(1)
