@@ -216,7 +216,8 @@ def test_readme_tour_runs_as_written(tmp_path):
         assert stdout.strip() or _option(command, "-o", "--output"), command
         actual = {_varying(line) for line in stdout.splitlines()}
         for line in shown:
-            assert _varying(line) in actual, (command, line, stdout)
+            if line != "...":  # the README leaves some lines out
+                assert _varying(line) in actual, (command, line, stdout)
         output = _option(command, "-o", "--output")
         fmt = formats.by_name(_option(command, "-f", "--format") or "table")
         if output:
