@@ -104,9 +104,11 @@ def test_slugs_follow_github():
     assert slug('The three "who" links, never conflated') == "the-three-who-links-never-conflated"
 
 
-def test_docs_index_lists_every_page():
+def test_docs_index_and_readme_list_every_page():
     index = (ROOT / "docs" / "README.md").read_text(encoding="utf-8")
+    readme = README.read_text(encoding="utf-8")
     for page in DOCS:
+        assert f"](docs/{page.name})" in readme, page.name
         if page.name != "README.md":
             assert f"]({page.name})" in index, page.name
 
