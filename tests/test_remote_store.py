@@ -257,7 +257,7 @@ def test_exports_say_they_need_the_build(remote_app):
 
 # -- the engine corpus: where Virtuoso and rdflib differ ---------------------------------------
 
-# Corpus queries whose answers differ on Virtuoso 7.2.5 (each checked by hand; see the README).
+# Corpus queries whose answers differ on Virtuoso 7.2.5 (each checked by hand; see docs/deployment.md).
 VIRTUOSO_DIFFERS: dict[str, str] = {
     "path-transitive-partof": "Virtuoso 7 refuses `?x kkg:partOf+ ?y` with both ends variable "
                               "(37000 transitive start not given): a 400 store-rejected",

@@ -58,7 +58,7 @@ def test_every_verified_item_that_matches_an_entity_is_used(union):
             assert (entity, SKOS.exactMatch, WD[qid]) in union, f"{entity} matches {item.label!r} but is not linked to {qid}"
             assert wikidata.kind_of(union, entity) == item.kind
             assert str(union.value(entity, KKG.wikidataLinkConfidence)) == item.confidence
-    # Stepanakert is verified but not in the seed (ontology README, links.ttl).
+    # Stepanakert is verified but not in the seed (docs/data-model.md, links.ttl).
     assert unmatched == {"Q129352"}
 
 

@@ -1,8 +1,8 @@
 """Settings, declared once: name, default, type and help text.
 
 Each setting can be given as a command-line flag (``--query-timeout 5``) or as an environment
-variable with the ``KARABAKH_KG_`` prefix (``KARABAKH_KG_QUERY_TIMEOUT=5``); the flag wins. The
-README's configuration table is generated from this same table (``karabakh-kg settings``).
+variable with the ``KARABAKH_KG_`` prefix (``KARABAKH_KG_QUERY_TIMEOUT=5``); the flag wins.
+docs/configuration.md is generated from this same table (``karabakh-kg settings --markdown``).
 """
 
 from __future__ import annotations
@@ -74,7 +74,7 @@ SETTINGS: tuple[Setting, ...] = (
             "Store and SPARQL engine holding the dataset: `oxigraph` (Oxigraph through oxrdflib, Rust: "
             "loads a build 5x faster in a third of the memory, most queries 2-100x faster) or `rdflib` "
             "(rdflib's in-memory store and engine, pure Python). Every stored query gives the same rows "
-            "on both; the corner cases that differ are listed in the README (Performance and scale)."),
+            "on both; the corner cases that differ are listed in docs/performance.md."),
     Setting("host", "127.0.0.1", str, "Interface the server listens on."),
     Setting("port", 5000, int, "TCP port the server listens on (0 picks a free port)."),
     Setting("threads", 8, int, "Worker threads of the WSGI server answering HTTP requests."),

@@ -91,6 +91,11 @@ def query_files() -> list[SourceFile]:
     return _package_files("karabakh_kg.queries", "*.rq")
 
 
+def expected_answer_files() -> list[SourceFile]:
+    """The rows each stored query gives on the seed graph, one ``expected/ID.yaml`` file per query."""
+    return _package_files("karabakh_kg.queries", "expected/*.yaml")
+
+
 def user_files(paths) -> list[SourceFile]:
     """Files the user named on the command line; a missing file is a KkgError naming it."""
     out = []

@@ -1,14 +1,16 @@
 """The stored queries: one ``.rq`` file each under ``queries/``, with a ``#+`` YAML header.
 
-The header (lines starting with ``#+``) gives the title, the description, typed parameters with
-defaults, and the expected rows on the seed graph. The id is the file name without ``.rq``.
+The header (lines starting with ``#+``) gives the title, the description and typed parameters with
+defaults. The rows each query gives on the seed graph are kept beside it, in
+``queries/expected/ID.yaml``, so that the query file stays a short example (a header may still carry
+them under ``expected:``, but not both). The id is the file name without ``.rq``.
 Parameters are bound as RDF terms (initial bindings), never pasted into the query text.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
@@ -128,12 +130,34 @@ def parse_stored_query(source: sources.SourceFile) -> StoredQuery:
                                 None if default is None else str(default), str(raw.get("description", ""))))
     expected = meta.get("expected")
     if expected is not None:
-        expected = tuple({str(k): (None if v is None else str(v)) for k, v in row.items()} for row in expected)
+        expected = _rows(expected, source)
     query_id = source.name.rsplit("/", 1)[-1].removesuffix(".rq")
     body = _strip_header(text)
     return StoredQuery(query_id, str(meta["title"]).strip(), str(meta.get("description", "")).strip(),
                        tuple(params), expected, body, source.name,
                        ordered=bool(re.search(r"\bORDER\s+BY\b", body, re.I)))
+
+
+def _rows(rows, source: sources.SourceFile) -> tuple[dict, ...]:
+    """Expected rows as {variable: text} dicts; anything but a list of mappings is a KkgError naming the file."""
+    if not isinstance(rows, list) or not all(isinstance(row, dict) for row in rows):
+        raise KkgError("expected rows must be a list of {variable: value} mappings", code="bad-query-file",
+                       where=Location(source.name))
+    return tuple({str(k): (None if v is None else str(v)) for k, v in row.items()} for row in rows)
+
+
+def with_expected_rows(query: StoredQuery, source: sources.SourceFile) -> StoredQuery:
+    """The query with the rows of its ``expected/ID.yaml`` file; a KkgError when its header has rows too."""
+    if query.expected is not None:
+        raise KkgError(f"expected rows for {query.id!r} are both in its header and in {source.name}; keep one",
+                       code="bad-query-file", where=Location(source.name))
+    try:
+        rows = yaml.safe_load(source.text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise KkgError(f"bad expected rows: {getattr(exc, 'problem', exc)}", code="bad-query-file",
+                       where=Location(source.name, mark.line + 1 if mark else None)) from None
+    return replace(query, expected=_rows(rows, source))
 
 
 def _strip_header(text: str) -> str:
@@ -147,6 +171,12 @@ def load_all() -> dict[str, StoredQuery]:
     for f in sources.query_files():
         query = parse_stored_query(f)
         found[query.id] = query
+    for f in sources.expected_answer_files():
+        query_id = f.name.rsplit("/", 1)[-1].removesuffix(".yaml")
+        if query_id not in found:
+            raise KkgError(f"expected rows for a stored query that does not exist: {query_id!r}",
+                           code="bad-query-file", where=Location(f.name))
+        found[query_id] = with_expected_rows(found[query_id], f)
     return dict(sorted(found.items()))
 
 

@@ -4,7 +4,7 @@ links to Wikidata items.
 The only Wikidata IDs this project uses are those in the verified lists shipped in
 ``graph/data/wikidata/verified-items.tsv`` and ``verified-properties.tsv`` (byte-identical copies of
 the shared lists ``shared/wikidata/items.tsv`` and ``properties.tsv``). Links are
-``skos:exactMatch`` triples in the links graph (never ``owl:sameAs``: see the ontology README).
+``skos:exactMatch`` triples in the links graph (never ``owl:sameAs``: see docs/data-model.md).
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ import click
 
 from ...graph import sparql
 from ...graph.core import formats
-from ...graph.core import settings as settings_mod
+from ...graph.core import settings_doc
 from ...graph.core.errors import KkgError
 from ...graph.pipeline import build as build_mod
 from ...graph.pipeline import export as export_mod
@@ -150,13 +150,10 @@ def generate(triples, output, seed):
 
 
 @main.command("settings")
-def settings_command():
+@click.option("--markdown", is_flag=True, help="Print the whole docs/configuration.md page, not only the table.")
+def settings_command(markdown):
     """List every setting with its flag, environment variable, default and meaning (Markdown)."""
-    click.echo("| setting | flag | environment variable | default | meaning |")
-    click.echo("|---|---|---|---|---|")
-    for s in settings_mod.SETTINGS:
-        default = s.default if s.name != "build_dir" else "~/.cache/karabakh-kg/build"
-        click.echo(f"| {s.name} | `{s.flag}` | `{s.env_var}` | `{default}` | {s.help} |")
+    click.echo(settings_doc.configuration_page() if markdown else settings_doc.settings_table(), nl=False)
 
 
 @main.command("queries")
