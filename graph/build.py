@@ -18,7 +18,7 @@ from rdflib import Dataset, Graph, URIRef
 from rdflib.namespace import RDF
 
 from .. import __version__
-from . import engine, fastparse, fastvalidate, reason, sources, validate
+from . import engine, fastparse, fastvalidate, input_checks, reason, sources, validate
 from .fastvalidate import no_gc as _no_gc
 from .errors import KkgError
 from .export import write_lines
@@ -146,11 +146,27 @@ def assemble_graphs(inputs: Inputs, reasoner: str = "fast") -> tuple[Assembly, d
     timings["parse"] = time.perf_counter() - start
     start = time.perf_counter()
     asserted = [assembly.graphs.get(named_graph(n), {}) for n in ASSERTED]
-    inferred = reason.closure(set().union(*asserted), reasoner)
+    try:
+        inferred = reason.closure(set().union(*asserted), reasoner)
+    except KkgError as exc:
+        raise (_located_inconsistency(exc, inputs) if exc.code == "inconsistent" else exc) from None
     if inferred:
         assembly.add(named_graph("inferred"), inferred)
     timings["reason"] = time.perf_counter() - start
     return assembly, timings
+
+
+def _located_inconsistency(error: KkgError, inputs: Inputs) -> KkgError:
+    """The reasoner's inconsistency, at the first ill-typed literal of the inputs when there is one
+    (owlrl names the literal but not its file), the reasoner's own lines kept as details."""
+    for f in inputs.all_files():
+        bad = input_checks.ill_typed_literals(fastparse.read_graphs(f), f.name, f.text)
+        if bad:
+            first = bad[0]
+            first.message += " (so the data is inconsistent under OWL 2 RL)"
+            first.details = [str(other) for other in bad[1:]] + list(error.details)
+            return first
+    return error
 
 
 def assemble(inputs: Inputs, reasoner: str = "fast") -> tuple[Dataset, dict]:
