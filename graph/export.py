@@ -17,6 +17,7 @@ from rdflib.plugins.serializers.nt import _quoteLiteral
 from . import formats
 from .errors import KkgError
 from .iris import PREFIXES, bind_prefixes, resolve_graph_name
+from .tree_labels import forest_labels
 
 
 def jsonld_context() -> dict:
@@ -46,14 +47,17 @@ def blank_labels(collections) -> dict:
     all of them, so that a node keeps one label across the named graphs of a file and two nodes never
     share one. A label depends only on the triples that hold blank nodes (rdflib's canonicaliser
     colours nothing else), so only those are handed to it: at a million triples canonicalising
-    everything took most of a minute."""
-    source = Graph()
-    for triples in collections:
-        for triple in triples:
-            if _has_blank(triple):
-                source.add(triple)
-    if not len(source):
+    everything took most of a minute. Blank nodes that form trees are labelled in linear time by
+    tree_labels instead (rdflib's rounds grow with the nesting depth: quadratic)."""
+    holding = {triple for triples in collections for triple in triples if _has_blank(triple)}
+    if not holding:
         return {}
+    labels = forest_labels(holding)  # linear for blank nodes that form trees (nested [ ] in Turtle)
+    if labels is not None:
+        return labels
+    source = Graph()
+    for triple in holding:
+        source.add(triple)
     labeller = _Labeller(source)
     for _ in labeller.canonical_triples():
         pass
