@@ -162,7 +162,7 @@ def settings_command():
     click.echo("| setting | flag | environment variable | default | meaning |")
     click.echo("|---|---|---|---|---|")
     for s in settings_mod.SETTINGS:
-        default = s.default if s.name != "build_dir" else "~/.cache/karabakh-kg/build"
+        default = s.default if s.name != "build_dir" else "~/.cache/karabakh-kg/<installation>/build"
         click.echo(f"| {s.name} | `{s.flag}` | `{s.env_var}` | `{default}` | {s.help} |")
 
 

@@ -53,7 +53,14 @@ def reports_errors(func):
 
 
 def load_build(settings) -> build_mod.Build:
-    """The last build, rebuilt first (and said so on standard error) when missing or stale."""
-    if not build_mod.is_fresh(settings.build_dir, settings.reasoner):
-        click.echo(f"building into {settings.build_dir} (no build there, or its inputs changed)", err=True)
-    return build_mod.load(settings.build_dir, settings.reasoner)
+    """The last build, rebuilt first (and said so on standard error) when missing or stale; a build
+    made from the user's --facts files is named on standard error, so it is never used silently."""
+    def announce(reason: str) -> None:
+        click.echo(f"building into {settings.build_dir} ({reason})", err=True)
+
+    result = build_mod.load(settings.build_dir, settings.reasoner, announce=announce)
+    paths = result.manifest.get("fact_paths")
+    if paths:
+        click.echo(f"using the build of {', '.join(paths)} made at {result.manifest.get('built_at', '?')} "
+                   f"in {settings.build_dir}", err=True)
+    return result
