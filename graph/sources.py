@@ -82,6 +82,15 @@ def fact_files() -> list[SourceFile]:
     return _package_files("karabakh_kg.graph", "data/facts/*.ttl")
 
 
+SEED_FILE = "second-nagorno-karabakh-war.txt"
+
+
+def seed_text() -> str:
+    """The source document of the shipped facts: the plain-text infobox and lead of the English
+    Wikipedia article "Second Nagorno-Karabakh War" (CC BY-SA 4.0; graph/data/sources/README.md)."""
+    return (resources.files("karabakh_kg.graph") / "data" / "sources" / SEED_FILE).read_text(encoding="utf-8")
+
+
 def link_files() -> list[SourceFile]:
     """The shipped links from our entities to Wikidata items."""
     return _package_files("karabakh_kg.graph", "data/links.ttl")
