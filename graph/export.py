@@ -14,7 +14,7 @@ from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
 from rdflib.compare import _TripleCanonicalizer
 from rdflib.plugins.serializers.nt import _quoteLiteral
 
-from . import formats
+from . import formats, input_checks
 from .errors import KkgError
 from .iris import PREFIXES, bind_prefixes, resolve_graph_name
 from .tree_labels import forest_labels
@@ -212,7 +212,10 @@ def _encode(container: Graph, fmt: formats.Format) -> bytes:
         doc = json.loads(container.serialize(format="json-ld", context=jsonld_context(), auto_compact=True))
         return (json.dumps(_sort_jsonld_nodes(doc), indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode()
     data = container.serialize(format=fmt.rdflib_name)
-    return data.encode("utf-8") if isinstance(data, str) else data
+    data = data.encode("utf-8") if isinstance(data, str) else data
+    if fmt.name == "xml":  # a CONSTRUCT can make a literal no input may hold (input_checks)
+        data = input_checks.refuse_unwritable_xml(data, "RDF/XML")
+    return data
 
 
 def serialize(dataset: Dataset, format_name: str, graph: str | None = None) -> bytes:

@@ -32,6 +32,7 @@ TOKEN_LIMIT_BYTES = 16 * 1024 * 1024  # Oxigraph's parser buffer: one term may n
 logging.getLogger("rdflib.term").setLevel(logging.ERROR)
 
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_XML_ILLEGAL_BYTES = re.compile(b"[\x00-\x08\x0b\x0c\x0e-\x1f]|\xef\xbf[\xbe\xbf]")
 
 
 def strip_bom(data: bytes) -> bytes:
@@ -51,6 +52,19 @@ def xml_illegal(text: str) -> str | None:
     """The first character of ``text`` that XML 1.0 cannot carry, or None."""
     match = _XML_ILLEGAL.search(text)
     return match.group(0) if match else None
+
+
+def refuse_unwritable_xml(data: bytes, label: str) -> bytes:
+    """``data`` (an XML document just written), or a 406 KkgError when it holds a character XML 1.0
+    cannot carry: a query can still make such a literal (``BIND("\\u0000" AS ?x)``) though no input
+    holds one, and an ill-formed document must never be sent."""
+    match = _XML_ILLEGAL_BYTES.search(data)
+    if match is None:
+        return data
+    code = ord(match.group(0).decode("utf-8")) if len(match.group(0)) > 1 else match.group(0)[0]
+    raise KkgError(f"the answer holds the character U+{code:04X}, which {label} (XML 1.0) cannot carry; "
+                   "ask for another format (JSON, CSV, TSV, Turtle, N-Triples)", code="not-acceptable",
+                   status=406)
 
 
 def locate_text(text: str, needles, name: str) -> Location:

@@ -18,7 +18,7 @@ from rdflib.plugins.sparql.results import jsonresults
 from rdflib.plugins.sparql.sparql import Query
 from rdflib.query import Result
 
-from . import engine, formats, query_text, remote_store
+from . import engine, formats, input_checks, query_checks, query_text, remote_store
 from .errors import KkgError, Location
 from .export import serialize_graph
 from .iris import PREFIXES
@@ -43,10 +43,13 @@ def parse_query(text: str, source: str = "query") -> Query:
                        status=400, where=Location(source))
     try:
         parsed = prepareQuery(text, initNs=PREFIXES)
+        query_checks.refuse_misplaced_aggregates(parsed, text, source)
         parsed.kkg_text = text  # engines that evaluate the text themselves (Oxigraph) need it
         return parsed
     except ParseBaseException as exc:
         return _raise_syntax(exc, source)
+    except KkgError:
+        raise
     except Exception as exc:  # rdflib reports unknown prefixes and bad algebra as bare Exceptions
         message = str(exc).strip() or type(exc).__name__
         raise KkgError(f"query error: {message}", code="query-error", where=Location(source)) from None
@@ -362,6 +365,6 @@ def serialize_result(result: Result, format_name: str, limit: int | None = None)
     data = _limited(result, limit).serialize(format=fmt.rdflib_name)
     data = data if isinstance(data, bytes) else data.encode("utf-8")
     if fmt.name == "srx":  # XML parsers turn a raw CR into LF: keep it as a character reference
-        data = data.replace(b"\r", b"&#13;")
+        data = input_checks.refuse_unwritable_xml(data.replace(b"\r", b"&#13;"), "SPARQL XML results")
     return data
 
