@@ -22,7 +22,7 @@ from rdflib.namespace import RDF
 
 from .. import __version__
 from . import build_dir as build_dir_mod
-from . import engine, fastparse, fastvalidate, input_checks, reason, sources, validate
+from . import engine, fastparse, fastvalidate, input_checks, progress, reason, sources, validate
 from .fastvalidate import no_gc as _no_gc
 from .errors import KkgError
 from .export import write_lines
@@ -141,14 +141,19 @@ def assemble_graphs(inputs: Inputs, reasoner: str = "fast") -> tuple[Assembly, d
     timings = {}
     start = time.perf_counter()
     assembly = Assembly()
+    total = len(inputs.all_files())
     with _no_gc():
+        done = 0
         for graph_name, files in (("ontology", inputs.ontology), ("facts", inputs.facts),
                                   ("links", inputs.links)):
             for f in files:
+                progress.count(f"parsing {f.name}: file", done + 1, total)
+                done += 1
                 for name, triples in fastparse.read_graphs(f).items():
                     assembly.add(named_graph(graph_name) if name is None else name, triples)
     timings["parse"] = time.perf_counter() - start
     start = time.perf_counter()
+    progress.step("reasoning (OWL 2 RL closure)")
     asserted = [assembly.graphs.get(named_graph(n), {}) for n in ASSERTED]
     try:
         inferred = reason.closure(set().union(*asserted), reasoner)
@@ -237,6 +242,7 @@ def build(build_dir: str | Path, inputs: Inputs | None = None, reasoner: str = "
     inputs = inputs or Inputs.shipped()
     started = time.perf_counter()
     assembly, timings = assemble_graphs(inputs, reasoner)
+    progress.step("waiting for the build directory")
     with build_dir_mod.locked(build_dir, on_wait) as out:
         build_dir_mod.remove_leftovers(out)
         work = build_dir_mod.workspace(out)
@@ -256,11 +262,13 @@ def _write(assembly: Assembly, inputs: Inputs, reasoner: str, work: Path, timing
            started: float) -> dict:
     """Write the dataset into ``work``, validate it, and write its manifest beside it."""
     start = time.perf_counter()
+    progress.step(f"writing {sum(map(len, assembly.graphs.values())):,} triples")
     dataset_file = work / DATASET_FILE
     with _no_gc(), open(dataset_file, "wb") as stream:
         write_lines(assembly.graphs, stream)
     timings["write"] = time.perf_counter() - start
     start = time.perf_counter()
+    progress.step("validating (SHACL shapes and checks)")
     violations = check(assembly, inputs, dataset_file)
     validate.raise_if_invalid(violations, "the data")
     timings["validate"] = time.perf_counter() - start
@@ -352,6 +360,7 @@ def is_fresh(build_dir: str | Path, reasoner: str = "fast") -> bool:
 
 def load_dataset_file(path: str | Path) -> Dataset:
     """Read a built N-Quads file into a union-default dataset."""
+    progress.step(f"loading the build ({Path(path).stat().st_size / 1e6:,.0f} MB)")
     dataset = new_dataset()
     engine.load_nquads(dataset, path)
     return dataset

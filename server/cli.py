@@ -12,11 +12,11 @@ import click
 
 from ..graph import build as build_mod
 from ..graph import export as export_mod
-from ..graph import formats, query as query_mod, settings as settings_mod, sources, stored_queries, validate
+from ..graph import formats, progress, query as query_mod, settings as settings_mod, sources, stored_queries, validate
 from ..graph import wikidata_federation
 from ..graph.errors import KkgError
 from . import forked_query, safety
-from .command_support import load_build, reports_errors, resolved, setting_options
+from .command_support import load_build, reports_errors, resolved, setting_options, shows_progress
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -43,12 +43,21 @@ def _echo_summary(build: build_mod.Build, out_dir) -> None:
               help="Build from these fact files instead of the shipped facts (repeatable).")
 @setting_options("build_dir", "reasoner", "validator", "engine")
 @reports_errors
+@shows_progress
 def build(facts, **options):
     """Parse, reason (OWL 2 RL closure), validate (SHACL and checks) and write the dataset to the build directory."""
     settings = resolved(options)
     inputs = build_mod.Inputs.with_facts(list(facts)) if facts else build_mod.Inputs.shipped()
-    result = build_mod.build(settings.build_dir, inputs, settings.reasoner)
+    result = build_mod.build(settings.build_dir, inputs, settings.reasoner, on_wait=_waiting(settings))
+    progress.finish()
     _echo_summary(result, settings.build_dir)
+
+
+def _waiting(settings):
+    def say() -> None:
+        progress.finish()
+        click.echo(f"waiting for the build running in {settings.build_dir}", err=True)
+    return say
 
 
 RDF_FORMAT_NAMES = [f.name for f in formats.RDF_FORMATS]
@@ -65,13 +74,17 @@ EXPORT_FORMAT_NAMES = [f.name for f in formats.EXPORT_FORMATS]
               help="Write to this file instead of standard output.")
 @setting_options("build_dir", "reasoner", "engine")
 @reports_errors
+@shows_progress
 def export(format_name, graph, output, **options):
     """Write the dataset, or one named graph, in an RDF format (same input, same bytes)."""
     settings = resolved(options)
     if format_name in EXPORT_FORMAT_NAMES:
         from .links_command import export_wikidata  # Wikibase RDF, QuickStatements
         return export_wikidata(load_build(settings).dataset, format_name, graph, output)
-    data = export_mod.serialize(load_build(settings).dataset, format_name, graph)
+    dataset = load_build(settings).dataset
+    progress.step(f"writing {format_name}")
+    data = export_mod.serialize(dataset, format_name, graph)
+    progress.finish()
     _write(data, output)
 
 
@@ -145,6 +158,7 @@ def validate_command(files, **options):
               help="File to write: .nt (N-Triples) or .ttl (Turtle).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Random seed: same seed, same file.")
 @reports_errors
+@shows_progress
 def generate(triples, output, seed):
     """Write a synthetic conflict graph (wars, events, actors, rival casualty claims) for scale tests.
 
@@ -153,6 +167,7 @@ def generate(triples, output, seed):
     from ..graph.generate import generate as generate_graph
 
     written = generate_graph(output, triples, seed)
+    progress.finish()
     click.echo(f"wrote {written} triples to {output}")
 
 

@@ -14,7 +14,7 @@ import click
 
 from ..graph import build as build_mod
 from ..graph import engine as engine_mod
-from ..graph import fastvalidate
+from ..graph import fastvalidate, progress
 from ..graph import settings as settings_mod
 from ..graph.errors import KkgError
 
@@ -41,14 +41,27 @@ def resolved(values: dict) -> settings_mod.Settings:
 
 
 def reports_errors(func):
-    """Print KkgErrors as ``error: where: message`` and exit 1, instead of a traceback."""
+    """Print KkgErrors as ``error: where: message`` and exit 1, instead of a traceback (a progress
+    line on the terminal is cleared first)."""
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
         try:
             return func(*args, **kwargs)
         except KkgError as exc:
+            progress.finish()
             click.echo(f"error: {exc}", err=True)
             sys.exit(1)
+        finally:
+            progress.finish()
+    return wrapper
+
+
+def shows_progress(func):
+    """Show the command's progress on standard error when it is a terminal (graph/progress.py)."""
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        progress.show_on_terminal(func.__name__.replace("_command", "").replace("_", "-"))
+        return func(*args, **kwargs)
     return wrapper
 
 
@@ -56,9 +69,11 @@ def load_build(settings) -> build_mod.Build:
     """The last build, rebuilt first (and said so on standard error) when missing or stale; a build
     made from the user's --facts files is named on standard error, so it is never used silently."""
     def announce(reason: str) -> None:
+        progress.finish()
         click.echo(f"building into {settings.build_dir} ({reason})", err=True)
 
     result = build_mod.load(settings.build_dir, settings.reasoner, announce=announce)
+    progress.finish()
     paths = result.manifest.get("fact_paths")
     if paths:
         click.echo(f"using the build of {', '.join(paths)} made at {result.manifest.get('built_at', '?')} "
