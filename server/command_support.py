@@ -8,6 +8,7 @@ helpers without importing cli.py, which imports them to register their commands.
 from __future__ import annotations
 
 import functools
+import os
 import sys
 
 import click
@@ -50,6 +51,15 @@ def reports_errors(func):
         except KkgError as exc:
             progress.finish()
             click.echo(f"error: {exc}", err=True)
+            sys.exit(1)
+        except BrokenPipeError:  # the reader of our output went away (`| head`): stop quietly
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            sys.exit(1)
+        except OSError as exc:  # the disk, not the data: a full disk, a folder that cannot be written
+            progress.finish()
+            where = f"{exc.filename}: " if exc.filename else ""
+            click.echo(f"error: {where}{exc.strerror or exc}", err=True)
             sys.exit(1)
         finally:
             progress.finish()

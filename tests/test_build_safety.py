@@ -193,3 +193,14 @@ def test_builds_wait_for_each_other(tmp_path):
     waited.append(process.stdout.readline().strip())
     assert process.wait(timeout=60) == 0
     assert waited[0] == "waiting" and float(waited[1]) >= 1.0
+
+
+def test_an_output_that_cannot_be_written_is_one_error_line(tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    out = tmp_path / "b"
+    build_mod.build(out)
+    _one_error_line(_run(["export", "-f", "turtle", "--build-dir", str(out), "-o", str(blocker / "x.ttl")]))
+    result = subprocess.run(CLI + ["generate", "--triples", "50000", "--output", str(tmp_path / "g.nt")],
+                            capture_output=True, text=True, timeout=300, preexec_fn=_limit_file_size)
+    assert "File too large" in _one_error_line(result)
