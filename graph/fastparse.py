@@ -74,7 +74,7 @@ def read(source: SourceFile, fmt: formats.Format) -> dict | None:
         quads = ox.parse(data, format=getattr(ox.RdfFormat, _OXIGRAPH_FORMATS[fmt.name]))
         return _convert(quads, ox)
     except MemoryError:
-        raise input_checks.check_token_sizes(data, source.name) from None
+        raise input_checks.token_too_long(data, source.name) from None
     except SyntaxError as exc:
         # N-Triples and N-Quads have one strict grammar (Oxigraph passes the W3C tests): its verdict
         # stands, located at once, where rdflib took seconds on a megabyte line

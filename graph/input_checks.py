@@ -84,8 +84,7 @@ def locate_text(text: str, needles, name: str) -> Location:
 def _escapes(char: str) -> list[str]:
     """How a file may write ``char``: itself, or as a \\u / \\U escape in either case."""
     code = ord(char)
-    forms = [char, f"\\u{code:04X}", f"\\u{code:04x}", f"\\U{code:08X}", f"\\U{code:08x}"]
-    return forms
+    return [char, f"\\u{code:04X}", f"\\u{code:04x}", f"\\U{code:08X}", f"\\U{code:08x}"]
 
 
 def check_terms(triples_by_graph: dict, name: str, text_of) -> None:
@@ -98,20 +97,17 @@ def check_terms(triples_by_graph: dict, name: str, text_of) -> None:
 
     seen: set = set()
     for graph_name, triples in triples_by_graph.items():
-        terms = [graph_name] if graph_name is not None else []
-        for triple in triples:
+        named = [(graph_name,)] if isinstance(graph_name, URIRef) else []
+        for triple in [*named, *triples]:
             for term in triple:
-                if term in seen:
-                    continue
-                seen.add(term)
-                _check_term(term, name, text_of, NamedNode)
-        for term in terms:
-            if term not in seen and isinstance(term, URIRef):
-                seen.add(term)
-                _check_term(term, name, text_of, NamedNode)
+                if term not in seen:
+                    seen.add(term)
+                    _check_term(term, name, text_of, NamedNode)
 
 
 def _check_term(term, name: str, text_of, named_node) -> None:
+    """Raise a located KkgError when one term is an IRI Oxigraph refuses or holds a character XML 1.0
+    cannot carry."""
     if isinstance(term, URIRef):
         value = str(term)
         bad = xml_illegal(value)
@@ -152,7 +148,7 @@ def ill_typed_literals(triples_by_graph: dict, name: str, text: str) -> list[Kkg
     return found
 
 
-def check_token_sizes(data: bytes, name: str) -> KkgError:
+def token_too_long(data: bytes, name: str) -> KkgError:
     """The error for a file holding a term longer than the parser's limit, at the first line that is
     longer than the limit (the file alone when the term spans lines)."""
     start = 0

@@ -188,7 +188,7 @@ def parse_into(graph: Graph, source: SourceFile, format_name: str | None = None)
     except KkgError:
         raise
     except MemoryError:
-        raise input_checks.check_token_sizes(source.data, source.name) from None
+        raise input_checks.token_too_long(source.data, source.name) from None
     except Exception as exc:  # any parser's failure is a syntax error in the user's file
         located = _line_format_error(source, fmt) if fmt.name in ("ntriples", "nquads") else None
         raise (located or _syntax_error(source, exc)) from None

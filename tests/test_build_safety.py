@@ -8,8 +8,8 @@ next build; a disk that fills up or a build directory that cannot be created is 
 
 from __future__ import annotations
 
+import hashlib
 import json
-import os
 import resource
 import signal
 import subprocess
@@ -101,7 +101,6 @@ def test_the_default_build_directory_belongs_to_this_installation():
     """Two clones (two installations) get two default build directories."""
     default = Path(settings_mod._default_build_dir())
     assert default.name == "build" and default.parent.parent.name == "karabakh-kg"
-    import hashlib
     key = hashlib.sha256(build_mod.installation().encode()).hexdigest()[:12]
     assert default.parent.name == key
 

@@ -7,17 +7,14 @@ and ``serve FILE`` (which stops at the bad file before it listens).
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 import sys
 
 import pytest
 from rdflib import Dataset, Graph
-from rdflib.compare import isomorphic
 
 from karabakh_kg.graph import export, fastparse, jsonld_loader, sources
-from karabakh_kg.graph.errors import KkgError
 from karabakh_kg.graph.sources import SourceFile
 from server_helpers import listener  # noqa: F401  (fixture)
 
