@@ -132,6 +132,27 @@ def test_two_builds_at_once_leave_a_manifest_that_describes_its_data(tmp_path):
         assert not [p for p in out.rglob("*") if ".tmp" in p.name]
 
 
+def test_a_reader_never_sees_a_manifest_that_describes_other_data(tmp_path):
+    """While builds of two different inputs replace each other, every read of the current build
+    finds a manifest whose triple count is the number of lines of the dataset beside it."""
+    out = tmp_path / "b"
+    small, large = tmp_path / "small.ttl", tmp_path / "large.ttl"
+    small.write_text(_facts(1))
+    large.write_text(_facts(300))
+    build_mod.build(out, build_mod.Inputs.with_facts([str(small)]))
+    script = ("import sys\nfrom karabakh_kg.graph import build as b\n"
+              "for n in range(8):\n    b.build(sys.argv[1], b.Inputs.with_facts([sys.argv[2 + n % 2]]))\n")
+    builder = subprocess.Popen([sys.executable, "-c", script, str(out), str(large), str(small)])
+    reads, sizes = 0, set()
+    while builder.poll() is None or reads == 0:
+        manifest, folder = build_mod.read_current(out)
+        lines = (folder / "dataset.nq").read_bytes().count(b"\n")
+        assert lines == manifest["triples"], (reads, manifest["fact_paths"])
+        reads, sizes = reads + 1, sizes | {lines}
+    assert builder.wait() == 0
+    assert len(sizes) == 2, "the reads never saw both inputs' builds"
+
+
 def test_a_killed_build_leaves_nothing_the_next_build_does_not_remove(tmp_path):
     facts = tmp_path / "big.nt"
     assert _run(["generate", "--triples", "150000", "--output", str(facts)]).returncode == 0
