@@ -72,7 +72,8 @@ def main() -> None:
     args = parser.parse_args()
 
     from karabakh_kg.graph.pipeline import datasets as engine_mod
-    from karabakh_kg.graph.sparql import query as query_mod, stored_queries
+    from karabakh_kg.graph.sparql import query as query_mod
+    from karabakh_kg.graph.sparql import stored_queries
 
     started = time.perf_counter()
     dataset = engine_mod.new_dataset(args.engine)

@@ -50,7 +50,7 @@ from urllib.parse import urlencode
 
 import requests
 
-CLI = [sys.executable, "-c", "from karabakh_kg.server.cli.main import main; main()"]
+CLI = [sys.executable, "-c", "from karabakh_kg.server.cli import main; main()"]
 HTTP_TIMEOUT = 30  # seconds a client waits; rdflib-endpoint has no query time limit of its own
 ACCEPT = "application/sparql-results+json, text/turtle;q=0.9"
 AGGREGATES = ("casualties-by-claimant", "claimants")  # stored queries grouping with GROUP BY / GROUP_CONCAT

@@ -15,12 +15,10 @@ import unicodedata
 from pathlib import Path
 
 import pytest
+from karabakh_kg.graph.core import formats, settings_doc
+from karabakh_kg.graph.sparql.query import parse_query
 from rdflib import Dataset
 from rdflib.query import Result
-
-from karabakh_kg.graph.core import formats
-from karabakh_kg.graph.core import settings_doc
-from karabakh_kg.graph.sparql.query import parse_query
 from test_server_cli import start as start_serve
 
 ROOT = Path(__file__).resolve().parents[1]

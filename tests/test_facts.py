@@ -1,19 +1,18 @@
 """Every item of the seed checklist is in the graph with its exact value, qualifiers and claimant.
 
-The expectations below are read from ../shared/seed/second-nagorno-karabakh-war.txt, not from our
-Turtle: a figure mistyped in the data fails here.
+The expectations below are read from the seed text shipped in the package
+(graph/data/sources/second-nagorno-karabakh-war.txt, the source document), not from our Turtle: a
+figure mistyped in the data fails here.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from karabakh_kg.graph.core.iris import KKG, WDT, entity, named_graph
+from karabakh_kg.graph.pipeline import sources
 from rdflib import Literal, URIRef
 from rdflib.namespace import RDF, RDFS, XSD
 
-SEED = Path(__file__).resolve().parents[2] / "shared" / "seed" / "second-nagorno-karabakh-war.txt"
 ARTICLE = entity("source", "wikipedia-second-nagorno-karabakh-war")
 WAR = entity("event", "second-nagorno-karabakh-war")
 
@@ -93,8 +92,10 @@ def facts(dataset):
     return dataset.graph(named_graph("facts"))
 
 
-def test_seed_is_beside_the_checkout():
-    assert SEED.is_file(), f"the seed is expected at {SEED}"
+def test_seed_ships_in_the_package():
+    text = sources.seed_text()
+    assert text.startswith("Second Nagorno-Karabakh War")
+    assert "Per Armenia/Artsakh" in text
 
 
 @pytest.mark.parametrize("row", FIGURES, ids=lambda r: r[0])
@@ -112,7 +113,7 @@ def test_every_figure_is_a_claim_with_value_qualifiers_and_claimant(dataset, fac
     assert set(facts.objects(claim, KKG.epistemicStatus)) == {status}
     assert set(facts.objects(claim, KKG.sourceDocument)) == {ARTICLE}
     assert set(facts.objects(claim, KKG.verbatim)) == {Literal(verbatim)}
-    assert verbatim in SEED.read_text(encoding="utf-8")
+    assert verbatim in sources.seed_text()
 
 
 def test_no_casualty_claim_is_left_unchecked(dataset):
@@ -242,7 +243,7 @@ def test_the_lead(dataset, facts):
 
 
 def test_every_claim_verbatim_is_seed_text(facts):
-    seed = SEED.read_text(encoding="utf-8")
+    seed = sources.seed_text()
     for claim, text in facts.subject_objects(KKG.verbatim):
         if (claim, RDF.type, None) in facts and "claim/" in str(claim):
             assert str(text) in seed, f"{claim}: {text!r} is not in the seed"

@@ -9,7 +9,7 @@ from click.testing import CliRunner
 from karabakh_kg.graph.core.iris import ID, KKG
 from karabakh_kg.graph.pipeline import build as build_mod
 from karabakh_kg.graph.pipeline.generate import generate
-from karabakh_kg.server.cli.main import main
+from karabakh_kg.server.cli import main
 from rdflib import Graph, URIRef
 from rdflib.namespace import RDF
 

@@ -14,7 +14,7 @@ import time
 import pytest
 import requests
 
-CLI = [sys.executable, "-c", "from karabakh_kg.server.cli.main import main; main()"]  # as the console script does
+CLI = [sys.executable, "-c", "from karabakh_kg.server.cli import main; main()"]  # as the console script does
 
 
 def start(args, env=None, timeout=30.0):

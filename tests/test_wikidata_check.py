@@ -18,7 +18,7 @@ from karabakh_kg.graph.pipeline import build as build_mod
 from karabakh_kg.graph.wikidata import check as wikidata_check
 from karabakh_kg.graph.wikidata import entities as wikidata_entities
 from karabakh_kg.graph.wikidata import vocabulary as wikidata
-from karabakh_kg.server.cli.main import main
+from karabakh_kg.server.cli import main
 
 RECORDED = Path(wikidata.__file__).parents[1] / "data" / "wikidata"
 AZERBAIJAN = "https://w3id.org/karabakh-kg/id/actor/azerbaijan"

@@ -15,7 +15,7 @@ from karabakh_kg.graph.pipeline import build as build_mod
 from karabakh_kg.graph.pipeline import sources
 from karabakh_kg.graph.wikidata import export as wikidata_export
 from karabakh_kg.graph.wikidata import vocabulary as wikidata
-from karabakh_kg.server.cli.main import main
+from karabakh_kg.server.cli import main
 from rdflib import Graph, Namespace, URIRef
 from rdflib.namespace import PROV, RDF, SKOS
 

@@ -7,6 +7,7 @@ docs/configuration.md is generated from this same table (``karabakh-kg settings 
 
 from __future__ import annotations
 
+import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,8 +19,13 @@ ENV_PREFIX = "KARABAKH_KG_"
 
 
 def _default_build_dir() -> str:
+    """``~/.cache/karabakh-kg/<installation>/build``: one per installed copy of the package (each
+    clone's own virtual environment, or the checkout itself when installed in place), so two clones
+    never share a build without being told to (``--build-dir``)."""
     cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return str(Path(cache) / "karabakh-kg" / "build")
+    installation = str(Path(__file__).resolve().parent.parent)
+    key = hashlib.sha256(installation.encode("utf-8", "surrogatepass")).hexdigest()[:12]
+    return str(Path(cache) / "karabakh-kg" / key / "build")
 
 
 def _as_list(text: str | list) -> list[str]:

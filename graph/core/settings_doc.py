@@ -9,7 +9,7 @@ from __future__ import annotations
 from .settings import ENV_PREFIX, SETTINGS, Setting
 
 # build_dir's real default depends on the machine (XDG_CACHE_HOME, the home directory)
-_SHOWN_DEFAULTS = {"build_dir": "~/.cache/karabakh-kg/build"}
+_SHOWN_DEFAULTS = {"build_dir": "~/.cache/karabakh-kg/<installation>/build"}
 
 _INTRO = f"""\
 # Configuration

@@ -24,6 +24,8 @@ from ..core.iris import (
     named_graph,
     resolve_graph_name,
 )
+from . import input_checks
+from .tree_labels import forest_labels
 
 
 def jsonld_context() -> dict:
@@ -53,14 +55,17 @@ def blank_labels(collections) -> dict:
     all of them, so that a node keeps one label across the named graphs of a file and two nodes never
     share one. A label depends only on the triples that hold blank nodes (rdflib's canonicaliser
     colours nothing else), so only those are handed to it: at a million triples canonicalising
-    everything took most of a minute."""
-    source = Graph()
-    for triples in collections:
-        for triple in triples:
-            if _has_blank(triple):
-                source.add(triple)
-    if not len(source):
+    everything took most of a minute. Blank nodes that form trees are labelled in linear time by
+    tree_labels instead (rdflib's rounds grow with the nesting depth: quadratic)."""
+    holding = {triple for triples in collections for triple in triples if _has_blank(triple)}
+    if not holding:
         return {}
+    labels = forest_labels(holding)  # linear for blank nodes that form trees (nested [ ] in Turtle)
+    if labels is not None:
+        return labels
+    source = Graph()
+    for triple in holding:
+        source.add(triple)
     labeller = _Labeller(source)
     for _ in labeller.canonical_triples():
         pass
@@ -232,7 +237,10 @@ def _encode(container: Graph, fmt: formats.Format) -> bytes:
         doc = json.loads(container.serialize(format="json-ld", context=jsonld_context(), auto_compact=True))
         return (json.dumps(_sort_jsonld_nodes(doc), indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode()
     data = container.serialize(format=fmt.rdflib_name)
-    return data.encode("utf-8") if isinstance(data, str) else data
+    data = data.encode("utf-8") if isinstance(data, str) else data
+    if fmt.name == "xml":  # a CONSTRUCT can make a literal no input may hold (input_checks)
+        data = input_checks.refuse_unwritable_xml(data, "RDF/XML")
+    return data
 
 
 def serialize(dataset: Dataset, format_name: str, graph: str | None = None) -> bytes:

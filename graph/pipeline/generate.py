@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 
+from ..core import progress
 from ..core.errors import KkgError
 from ..core.iris import BASE
 
@@ -597,5 +598,6 @@ def generate(path: str | Path, triples: int, seed: int = 0) -> int:
         writer = _write_ttl if kind == "turtle" else _write_nt
         for batch in gen.run():
             writer(batch, out)
+            progress.count("generating: triples", min(gen.count, triples), triples)
     tmp.replace(path)
     return gen.count

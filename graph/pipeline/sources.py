@@ -19,6 +19,7 @@ from rdflib.plugins.parsers.notation3 import BadSyntax
 from ..core import formats
 from ..core.errors import KkgError, Location
 from ..core.iris import PREFIXES
+from . import input_checks, jsonld_loader
 
 
 @dataclass(frozen=True)
@@ -52,7 +53,8 @@ def _package_files(package: str, pattern: str) -> list[SourceFile]:
     for entry in sorted(folder.iterdir(), key=lambda e: e.name):
         if entry.is_file() and regex.match(entry.name):
             short = package.split(".")[-1]
-            found.append(SourceFile(f"{short}/{'/'.join(parts[:-1] + [entry.name])}", entry.read_bytes()))
+            found.append(SourceFile(f"{short}/{'/'.join(parts[:-1] + [entry.name])}",
+                                    input_checks.strip_bom(entry.read_bytes())))
     return found
 
 
@@ -81,6 +83,15 @@ def fact_files() -> list[SourceFile]:
     return _package_files("karabakh_kg.graph", "data/facts/*.ttl")
 
 
+SEED_FILE = "second-nagorno-karabakh-war.txt"
+
+
+def seed_text() -> str:
+    """The source document of the shipped facts: the plain-text infobox and lead of the English
+    Wikipedia article "Second Nagorno-Karabakh War" (CC BY-SA 4.0; graph/data/sources/README.md)."""
+    return (resources.files("karabakh_kg.graph") / "data" / "sources" / SEED_FILE).read_text(encoding="utf-8")
+
+
 def link_files() -> list[SourceFile]:
     """The shipped links from our entities to Wikidata items."""
     return _package_files("karabakh_kg.graph", "data/links.ttl")
@@ -103,7 +114,11 @@ def user_files(paths) -> list[SourceFile]:
         p = Path(path)
         if not p.is_file():
             raise KkgError(f"no such file: {path}", code="no-such-file")
-        out.append(SourceFile(str(path), p.read_bytes()))
+        try:
+            data = p.read_bytes()
+        except OSError as exc:
+            raise KkgError(f"cannot read {path}: {exc.strerror or exc}", code="no-such-file") from None
+        out.append(SourceFile(str(path), input_checks.strip_bom(data)))
     return out
 
 
@@ -129,15 +144,16 @@ def _syntax_error(source: SourceFile, exc: Exception) -> KkgError:
                 consumed = consumed.decode("utf-8", "replace")
             line = consumed.count("\n") + 1
             column = len(consumed) - (consumed.rfind("\n") + 1) + 1
-        return KkgError(f"syntax error: {exc._why}", code="syntax-error", where=Location(source.name, line, column))
+        return KkgError(f"syntax error: {input_checks.shorten(exc._why)}", code="syntax-error",
+                        where=Location(source.name, line, column))
     if isinstance(exc, xml.sax.SAXParseException):
-        return KkgError(f"syntax error: {exc.getMessage()}", code="syntax-error",
+        return KkgError(f"syntax error: {input_checks.shorten(exc.getMessage())}", code="syntax-error",
                         where=Location(source.name, exc.getLineNumber(), exc.getColumnNumber() + 1))
     match = re.search(r"line (\d+) column (\d+)", str(exc))
     if match:
-        return KkgError(f"syntax error: {str(exc).split(':')[0]}", code="syntax-error",
+        return KkgError(f"syntax error: {input_checks.shorten(str(exc).split(':')[0])}", code="syntax-error",
                         where=Location(source.name, int(match.group(1)), int(match.group(2))))
-    message = str(exc).strip() or type(exc).__name__
+    message = input_checks.shorten(str(exc).strip() or type(exc).__name__)
     return KkgError(f"syntax error: {message}", code="syntax-error", where=Location(source.name))
 
 
@@ -149,7 +165,7 @@ def _first_bad_line(source: SourceFile, fmt: formats.Format) -> KkgError | None:
         try:
             Dataset().parse(data=line + "\n", format=fmt.parser)
         except Exception as exc:  # the parser's own message, located by us
-            reason = str(exc).strip().split("\n")[0] or type(exc).__name__
+            reason = input_checks.shorten(str(exc).strip().split("\n")[0] or type(exc).__name__)
             return KkgError(f"syntax error: {reason}", code="syntax-error", where=Location(source.name, number, 1))
     return None
 
@@ -166,20 +182,59 @@ def parse_into(graph: Graph, source: SourceFile, format_name: str | None = None)
                        f"use one of: {', '.join('.' + f.extension for f in formats.RDF_FORMATS)}",
                        code="unknown-format")
     text = source.text  # checks UTF-8 first, with the line of the bad byte
-    if fmt.name == "jsonld" and re.search(r'"@context"\s*:\s*"(?:https?|file):', text):
-        raise KkgError("remote JSON-LD @context documents are not fetched; inline the context",
-                       code="remote-context", where=Location(source.name))
     try:
         if fmt.name == "xml":
             _parse_rdfxml_safely(graph, source)
         else:
             graph.parse(data=text, format=fmt.parser, publicID=None)
+    except jsonld_loader.RemoteContextRefused as exc:
+        reference = getattr(exc, "reference", "")
+        exc.where = input_checks.locate_text(text, [reference, '"@import"', '"@context"'], source.name)
+        raise
     except KkgError:
         raise
+    except MemoryError:
+        raise input_checks.token_too_long(source.data, source.name) from None
     except Exception as exc:  # any parser's failure is a syntax error in the user's file
-        located = _first_bad_line(source, fmt) if fmt.name in ("ntriples", "nquads") else None
+        located = _line_format_error(source, fmt) if fmt.name in ("ntriples", "nquads") else None
         raise (located or _syntax_error(source, exc)) from None
     _refuse_lone_surrogates(graph, source, fmt, text)
+    input_checks.check_terms(_parsed_graphs(graph, fmt), source.name, lambda: text)
+
+
+def _parsed_graphs(graph: Graph, fmt: formats.Format) -> dict:
+    """What a parse filled: for quad formats every graph of the (scratch) store, else ``graph`` alone
+    (it may share a big store with other graphs, see _refuse_lone_surrogates)."""
+    if fmt.carries == formats.QUADS:
+        return {context.identifier: context for context in graph.store.contexts()}
+    return {None: graph}
+
+
+def _line_format_error(source: SourceFile, fmt: formats.Format) -> KkgError | None:
+    """The first syntax error of an N-Triples or N-Quads file, located by Oxigraph's parser (fast even
+    on a megabyte line), else by rdflib one line at a time."""
+    import pyoxigraph as ox
+
+    name = "N_TRIPLES" if fmt.name == "ntriples" else "N_QUADS"
+    try:
+        for _ in ox.parse(source.data, format=getattr(ox.RdfFormat, name)):
+            pass
+    except SyntaxError as exc:
+        located = oxigraph_syntax_error(source, exc)
+        if located is not None:
+            return located
+    except (ValueError, MemoryError):
+        pass
+    return _first_bad_line(source, fmt)
+
+
+def oxigraph_syntax_error(source: SourceFile, exc: SyntaxError) -> KkgError | None:
+    """Oxigraph's syntax error as a located KkgError (its message cut short), or None without a line."""
+    if not exc.lineno:
+        return None
+    reason = input_checks.shorten(str(exc.msg).split(": ", 1)[-1])
+    return KkgError(f"syntax error: {reason}", code="syntax-error",
+                    where=Location(source.name, exc.lineno, exc.offset))
 
 
 # \uD800-\uDFFF (or \U0000D800...) written as an escape: half of a UTF-16 pair, not a character

@@ -21,9 +21,10 @@ from rdflib.query import Result
 from ..core import formats
 from ..core.errors import KkgError, Location
 from ..core.iris import PREFIXES
+from ..pipeline import input_checks
 from ..pipeline.export import serialize_graph
 from ..stores import query_text
-from . import choice, oxigraph
+from . import choice, oxigraph, query_checks
 
 _UPDATE_KEYWORDS = re.compile(
     r"^\s*(?:(?:PREFIX\s+[\w-]*:\s*<[^>]*>|BASE\s+<[^>]*>)\s*)*"
@@ -45,10 +46,13 @@ def parse_query(text: str, source: str = "query") -> Query:
                        status=400, where=Location(source))
     try:
         parsed = prepareQuery(text, initNs=PREFIXES)
+        query_checks.refuse_misplaced_aggregates(parsed, text, source)
         parsed.kkg_text = text  # engines that evaluate the text themselves (Oxigraph) need it
         return parsed
     except ParseBaseException as exc:
         return _raise_syntax(exc, source)
+    except KkgError:
+        raise
     except Exception as exc:  # rdflib reports unknown prefixes and bad algebra as bare Exceptions
         message = str(exc).strip() or type(exc).__name__
         raise KkgError(f"query error: {message}", code="query-error", where=Location(source)) from None
@@ -98,7 +102,7 @@ def run_query(dataset: Dataset | Graph, query: str | Query, bindings: dict | Non
 # FILTERs, BINDs and OPTIONAL conditions, which see the block's binding), the projection, grouping
 # and ordering. Anywhere else (a subquery, the inside of a nested OPTIONAL or MINUS, a nested
 # FILTER or BIND, an inline VALUES) the answers could differ, and the query is left to
-# engine.native_query as before. tests/test_engines.py compares both engines on such queries.
+# oxigraph.native_query as before. tests/test_engines.py compares both engines on such queries.
 
 _SPINE = {"Project", "OrderBy", "Slice", "Distinct", "Reduced", "AggregateJoin", "Group", "Filter",
           "Extend", "Join", "LeftJoin", "Minus", "SelectQuery", "AskQuery"}
@@ -373,6 +377,6 @@ def serialize_result(result: Result, format_name: str, limit: int | None = None)
     data = _limited(result, limit).serialize(format=fmt.rdflib_name)
     data = data if isinstance(data, bytes) else data.encode("utf-8")
     if fmt.name == "srx":  # XML parsers turn a raw CR into LF: keep it as a character reference
-        data = data.replace(b"\r", b"&#13;")
+        data = input_checks.refuse_unwritable_xml(data.replace(b"\r", b"&#13;"), "SPARQL XML results")
     return data
 

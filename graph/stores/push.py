@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from rdflib import BNode, Dataset, Graph
 
+from ..core import progress
 from ..core.errors import KkgError
 from . import store_http
 from .remote_store import build_graphs, plain
@@ -73,8 +74,9 @@ def push(dataset: Dataset, graph_store: str, user: str = "", password: str = "")
     graphs = build_graphs()
     _refuse_shared_blank_nodes(dataset, graphs)
     pushed = []
-    for name in graphs:
+    for number, name in enumerate(graphs, 1):
         graph = dataset.graph(name)
+        progress.step(f"pushing graph {number} of {len(graphs)}: {name} ({len(graph):,} triples)")
         reply = store_http.send(graph_url(graph_store, name), data=ntriples(graph), method="PUT",
                                 headers={"Content-Type": "application/n-triples"}, user=user,
                                 password=password, timeout=PUSH_TIMEOUT,

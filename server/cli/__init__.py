@@ -1,2 +1,8 @@
-"""The ``karabakh-kg`` command: ``main`` holds the group and the data commands, ``serve``,
-``links`` and ``push`` their own commands, ``support`` what every command shares."""
+"""The ``karabakh-kg`` command: ``commands`` holds the group and the data commands, ``serve``,
+``links`` and ``push`` their own commands, ``support`` what every command shares.
+
+``main`` is the command itself (the console script's entry point)."""
+
+from .commands import main
+
+__all__ = ["main"]

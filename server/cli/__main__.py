@@ -1,5 +1,5 @@
 """``python -m karabakh_kg.server.cli``: the ``karabakh-kg`` command."""
 
-from .main import main
+from . import main
 
 main()

@@ -18,7 +18,7 @@ from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
 from ...graph.core import formats
 from ...graph.core.errors import KkgError
 from ...graph.core.iris import GRAPH
-from ...graph.pipeline import sources
+from ...graph.pipeline import fastparse, sources
 
 
 @dataclass
@@ -51,27 +51,22 @@ def add_files(dataset: Dataset, paths: list[str]) -> tuple[list[Added], str]:
             raise KkgError(f"cannot tell the RDF format of {source.name!r} from its extension; use one of: "
                            + ", ".join("." + f.extension for f in formats.RDF_FORMATS), code="unknown-format")
         before = {str(c.identifier): len(c) for c in dataset.graphs()}
-        if fmt.carries == formats.QUADS:
-            scratch = Dataset()
-            sources.parse_into(scratch, source)
-            graphs = []
-            for context in scratch.graphs():
-                if context.identifier == DATASET_DEFAULT_GRAPH_ID or not len(context):
-                    continue
-                target = dataset.graph(context.identifier)
-                for triple in context:
-                    target.add(triple)
-                graphs.append(str(context.identifier))
-            default_triples = len(scratch.default_context)
-            if default_triples:
-                target = dataset.graph(file_graph(source.name, set(before)))
-                for triple in scratch.default_context:
-                    target.add(triple)
-                graphs.append(str(target.identifier))
-        else:
+        # read apart (with every input check) and then added: the dataset's store (Oxigraph) would
+        # otherwise refuse a bad term halfway through, without a file or line
+        parsed = fastparse.read_graphs(source)
+        graphs = []
+        for name, triples in parsed.items():
+            if name is None or name == DATASET_DEFAULT_GRAPH_ID or not triples:
+                continue
+            target = dataset.graph(name)
+            target.addN((s, p, o, target) for s, p, o in triples)
+            graphs.append(str(name))
+        default_triples = [t for name, triples in parsed.items()
+                           if name is None or name == DATASET_DEFAULT_GRAPH_ID for t in triples]
+        if default_triples or not graphs:
             target = dataset.graph(file_graph(source.name, set(before)))
-            sources.parse_into(target, source)
-            graphs = [str(target.identifier)]
+            target.addN((s, p, o, target) for s, p, o in default_triples)
+            graphs.append(str(target.identifier))
         after = {str(c.identifier): len(c) for c in dataset.graphs()}
         triples = sum(after.get(g, 0) - before.get(g, 0) for g in set(graphs))
         added.append(Added(source.name, sorted(set(graphs)), triples))

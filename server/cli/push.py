@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import click
 
-from .support import load_build, reports_errors, resolved, setting_options
+from .support import (
+    load_build,
+    reports_errors,
+    resolved,
+    setting_options,
+    shows_progress,
+)
 
 PUSH_SETTINGS = ("store_graph_store", "store_endpoint", "store_user", "store_password", "build_dir",
                  "reasoner", "engine")
@@ -13,12 +19,14 @@ PUSH_SETTINGS = ("store_graph_store", "store_endpoint", "store_user", "store_pas
 @click.command("push")
 @setting_options(*PUSH_SETTINGS)
 @reports_errors
+@shows_progress
 def push(**options):
     """Replace the build's named graphs in an external store (Graph Store Protocol PUT per graph).
 
     With --store-endpoint as well, the store's own counts are read back and must match what was
     sent; then `karabakh-kg serve --store-endpoint URL` serves the store.
     """
+    from ...graph.core import progress
     from ...graph.core.errors import KkgError
     from ...graph.sparql import RemoteStore
     from ...graph.stores import push as push_mod
@@ -33,6 +41,7 @@ def push(**options):
     pushed = push_mod.push(build.dataset, settings.store_graph_store, settings.store_user,
                            settings.store_password)
     held = store.graph_sizes() if store else {}
+    progress.finish()
     click.echo(f"pushed {sum(p.triples for p in pushed)} triples to {settings.store_graph_store}")
     for item in pushed:
         in_store = f"  ({held[item.graph]} in the store)" if item.graph in held else ""

@@ -12,6 +12,7 @@ import waitress
 from flask import Flask
 
 from ...graph.core.settings import Settings
+from . import waitress_errors
 
 # Waitress answers requests beyond its own limits itself; these margins leave every size decision
 # within them to the app, which answers in the one error shape.
@@ -22,7 +23,7 @@ def create_server(app: Flask, settings: Settings, sock: socket.socket | None = N
     """A waitress server for ``app`` bound to the configured host and port (port 0: a free one), or
     accepting on ``sock``, a listening socket shared by several server processes."""
     where = {"sockets": [sock]} if sock is not None else {"host": settings.host, "port": int(settings.port)}
-    return waitress.create_server(
+    server = waitress.create_server(
         app,
         **where,
         threads=max(1, int(settings.threads)),
@@ -35,6 +36,8 @@ def create_server(app: Flask, settings: Settings, sock: socket.socket | None = N
         expose_tracebacks=False,
         clear_untrusted_proxy_headers=True,
     )
+    waitress_errors.install(server, settings.max_request_bytes)  # its own 413s in the one error shape
+    return server
 
 
 def base_url(server) -> str:

@@ -6,6 +6,12 @@ URL, or the ``Accept`` header with its q-values and wildcards. Which formats are
 on what is being answered: a table (SELECT, ASK), a graph (CONSTRUCT, DESCRIBE, exports) or a
 page for people.
 
+When a ``format=`` value and the Accept header disagree, the format parameter wins, except where the
+type the Accept header names is a strict subset of the one ``format=`` names: N-Triples is Turtle
+(and TriG), N-Quads is TriG. An answer in the narrower format then satisfies both. SPARQLWrapper
+sends ``format=turtle`` beside a user's ``Accept: application/n-triples`` and must get N-Triples, as
+it does from Oxigraph's server (which reads the Accept header alone).
+
 A few media types and names mean different formats for tables and for graphs (``xml`` is SPARQL
 XML results for SELECT but RDF/XML for CONSTRUCT; ``application/json`` is SPARQL JSON results or
 JSON-LD); ``formats.KIND_ALIASES`` settles them. The kinds of answer, their formats in order of
@@ -76,6 +82,25 @@ def by_parameter(value: str, kind: str) -> formats.Format | None:
     return None
 
 
+# format name -> the formats whose every document is also a document of it (N-Triples is Turtle...)
+NARROWER = {"turtle": ("ntriples",), "trig": ("nquads", "turtle", "ntriples")}
+
+
+def _narrowed(found: formats.Format, accept: MIMEAccept, kind: str) -> formats.Format:
+    """``found`` (named by ``format=``), or the narrower format the Accept header names outright (not
+    through a wildcard) when there is one (module docstring)."""
+    narrower = NARROWER.get(found.name)
+    if not narrower or not accept:
+        return found
+    named = {value for value, quality in accept if quality > 0 and "*" not in value}
+    options = [(media_type, name) for media_type, name in media_types(kind)
+               if name in narrower and media_type in named]
+    if not options:
+        return found
+    best = accept.best_match([media_type for media_type, _ in options])
+    return formats.by_name(dict(options)[best]) if best else found
+
+
 def by_accept(accept: MIMEAccept, kind: str) -> formats.Format | None:
     """The best format for an Accept header (q-values, wildcards), or None when nothing acceptable."""
     pairs = media_types(kind)
@@ -98,6 +123,8 @@ def choose(accept: MIMEAccept, format_values: list[str], extension: str | None =
         chosen = {}
         for kind in (TABLE, GRAPH):
             found = next((f for f in (by_parameter(v, kind) for v in explicit) if f), None)
+            if found and not extension:  # a URL's extension (/data.ttl) names its format exactly
+                found = _narrowed(found, accept, kind)
             chosen[kind] = found.name if found else None
         asked = (f".{extension}" if extension else "format=" + ", ".join(explicit))
         return Choice(chosen[TABLE], chosen[GRAPH], asked)
@@ -114,7 +141,7 @@ def choose_format(kind: str, accept: MIMEAccept, format_values: list[str] = (),
         for value in explicit:
             found = by_parameter(value, kind)
             if found:
-                return found
+                return found if extension else _narrowed(found, accept, kind)
         raise not_acceptable(kind, f".{extension}" if extension else "format=" + ", ".join(explicit))
     found = by_accept(accept, kind)
     if found is None:

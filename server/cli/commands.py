@@ -9,8 +9,7 @@ from __future__ import annotations
 import click
 
 from ...graph import sparql
-from ...graph.core import formats
-from ...graph.core import settings_doc
+from ...graph.core import formats, progress, settings_doc
 from ...graph.core.errors import KkgError
 from ...graph.pipeline import build as build_mod
 from ...graph.pipeline import export as export_mod
@@ -18,7 +17,14 @@ from ...graph.pipeline import sources, validate
 from .links import links
 from .push import push
 from .serve import serve
-from .support import load_build, reports_errors, resolved, setting_options, write_output
+from .support import (
+    load_build,
+    reports_errors,
+    resolved,
+    setting_options,
+    shows_progress,
+    write_output,
+)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -45,12 +51,21 @@ def _echo_summary(build: build_mod.Build, out_dir) -> None:
               help="Build from these fact files instead of the shipped facts (repeatable).")
 @setting_options("build_dir", "reasoner", "validator", "engine")
 @reports_errors
+@shows_progress
 def build(facts, **options):
     """Parse, reason (OWL 2 RL closure), validate (SHACL and checks) and write the dataset to the build directory."""
     settings = resolved(options)
     inputs = build_mod.Inputs.with_facts(list(facts)) if facts else build_mod.Inputs.shipped()
-    result = build_mod.build(settings.build_dir, inputs, settings.reasoner)
+    result = build_mod.build(settings.build_dir, inputs, settings.reasoner, on_wait=_waiting(settings))
+    progress.finish()
     _echo_summary(result, settings.build_dir)
+
+
+def _waiting(settings):
+    def say() -> None:
+        progress.finish()
+        click.echo(f"waiting for the build running in {settings.build_dir}", err=True)
+    return say
 
 
 RDF_FORMAT_NAMES = [f.name for f in formats.RDF_FORMATS]
@@ -67,13 +82,17 @@ EXPORT_FORMAT_NAMES = [f.name for f in formats.EXPORT_FORMATS]
               help="Write to this file instead of standard output.")
 @setting_options("build_dir", "reasoner", "engine")
 @reports_errors
+@shows_progress
 def export(format_name, graph, output, **options):
     """Write the dataset, or one named graph, in an RDF format (same input, same bytes)."""
     settings = resolved(options)
     if format_name in EXPORT_FORMAT_NAMES:
         from .links import export_wikidata
         return export_wikidata(load_build(settings).dataset, format_name, graph, output)
-    data = export_mod.serialize(load_build(settings).dataset, format_name, graph)
+    dataset = load_build(settings).dataset
+    progress.step(f"writing {format_name}")
+    data = export_mod.serialize(dataset, format_name, graph)
+    progress.finish()
     write_output(data, output)
 
 
@@ -138,6 +157,7 @@ def validate_command(files, **options):
               help="File to write: .nt (N-Triples) or .ttl (Turtle).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Random seed: same seed, same file.")
 @reports_errors
+@shows_progress
 def generate(triples, output, seed):
     """Write a synthetic conflict graph (wars, events, actors, rival casualty claims) for scale tests.
 
@@ -146,6 +166,7 @@ def generate(triples, output, seed):
     from ...graph.pipeline.generate import generate as generate_graph
 
     written = generate_graph(output, triples, seed)
+    progress.finish()
     click.echo(f"wrote {written} triples to {output}")
 
 

@@ -1,0 +1,73 @@
+"""Queries rdflib parses but SPARQL forbids, refused with their position before they are run.
+
+An aggregate (COUNT, SUM, AVG, MIN, MAX, SAMPLE, GROUP_CONCAT) may appear only in the projection,
+HAVING and ORDER BY, which rdflib's algebra gathers into an ``AggregateJoin``. One written in a
+FILTER or BIND of the WHERE clause (``FILTER(AVG(?o) > 1)``) is left in the algebra as it is, and
+rdflib's engine then failed with "What do I do with this CompValue?" (a 500 from the server, a
+traceback from ``query``). It is a 400 here, at the aggregate's line and column.
+"""
+
+from __future__ import annotations
+
+import re
+
+from rdflib.plugins.sparql.parserutils import CompValue
+
+from ..core.errors import KkgError, Location
+
+_AGGREGATE_WORDS = re.compile(r"\b(COUNT|SUM|AVG|MIN|MAX|SAMPLE|GROUP_CONCAT)\s*\(", re.IGNORECASE)
+_SKIPPED = re.compile(r'"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\'|<[^<>"{}|^`\\\s]*>|#[^\n]*')
+
+
+def misplaced_aggregate(node) -> str | None:
+    """The name (``Avg``...) of the first aggregate outside an AggregateJoin in an algebra tree."""
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, CompValue):
+            name = item.name or ""
+            if name.startswith("Aggregate_"):
+                return name[len("Aggregate_"):]
+            for key, value in dict.items(item):
+                if name == "AggregateJoin" and key == "A":
+                    continue  # the aggregates in their place
+                if not str(key).startswith("_"):
+                    stack.append(value)
+        elif isinstance(item, (list, tuple)):
+            stack.extend(item)
+    return None
+
+
+def _position(text: str, aggregate: str) -> tuple[int, int] | None:
+    """Line and column of the first use of the aggregate inside braces (the WHERE clause)."""
+    depth, index = 0, 0
+    while index < len(text):
+        skipped = _SKIPPED.match(text, index)
+        if skipped:
+            index = skipped.end()
+            continue
+        char = text[index]
+        if char == "{":
+            depth += 1
+        elif char == "}":
+            depth -= 1
+        elif depth > 0:
+            word = _AGGREGATE_WORDS.match(text, index)
+            if word and word.group(1).replace("_", "").lower() == aggregate.lower() and \
+                    (index == 0 or not (text[index - 1].isalnum() or text[index - 1] in "_:?$")):
+                line = text.count("\n", 0, index) + 1
+                return line, index - text.rfind("\n", 0, index)
+        index += 1
+    return None
+
+
+def refuse_misplaced_aggregates(parsed, text: str, source: str = "query") -> None:
+    """A 400 KkgError at the aggregate's position when the query uses one where SPARQL forbids it."""
+    found = misplaced_aggregate(getattr(parsed, "algebra", None))
+    if found is None:
+        return
+    word = "GROUP_CONCAT" if found.lower() == "groupconcat" else found.upper()
+    at = _position(text, found)
+    raise KkgError(f"the aggregate {word}() is only allowed in SELECT expressions, HAVING and ORDER BY, "
+                   "not in a FILTER or BIND of the WHERE clause (use a subquery with GROUP BY)",
+                   code="query-error", where=Location(source, *(at or (None, None))))
