@@ -125,8 +125,8 @@ def events_graph(rows: list[dict], page_titles: dict, seed_events: set[URIRef]) 
     for event_id, reports in by_event.items():
         event = vocab.event_iri(event_id)
         main = next(r for r in reports if r["id"] == event_id)
-        graph.add((event, PROV.wasDerivedFrom, page_iri(main["url"])))
-        if event not in seed_events:
+        if event not in seed_events:  # the seed's events keep their source; their reports cite the page
+            graph.add((event, PROV.wasDerivedFrom, page_iri(main["url"])))
             graph.add((event, RDF.type, KINDS[main["kind"]]))
             graph.add((event, RDFS.label, Literal(main["label"], lang="en")))
             for column, prop in (("start", KKG.startDate), ("end", KKG.endDate)):
