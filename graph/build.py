@@ -38,6 +38,7 @@ class Inputs:
     facts: list[sources.SourceFile]
     links: list[sources.SourceFile]
     fact_paths: list[str] | None = None
+    extra_fact_paths: list[str] | None = None
 
     @classmethod
     def shipped(cls) -> "Inputs":
@@ -49,6 +50,13 @@ class Inputs:
         """The shipped ontology with the user's fact files instead of the shipped facts and links."""
         absolute = [str(Path(p).resolve()) for p in paths]
         return cls(sources.ontology_files(), sources.user_files(absolute), [], absolute)
+
+    @classmethod
+    def shipped_plus(cls, paths: list[str]) -> "Inputs":
+        """The shipped ontology, facts and links, and the user's fact files besides (an import's Turtle)."""
+        absolute = [str(Path(p).resolve()) for p in paths]
+        return cls(sources.ontology_files(), sources.fact_files() + sources.user_files(absolute),
+                   sources.link_files(), extra_fact_paths=absolute)
 
     def all_files(self) -> list[sources.SourceFile]:
         """Every input file, in a stable order."""
@@ -235,6 +243,7 @@ def build(build_dir: str | Path, inputs: Inputs | None = None, reasoner: str = "
         "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "inputs": [f.name for f in inputs.all_files()],
         "fact_paths": inputs.fact_paths,
+        "extra_fact_paths": inputs.extra_fact_paths,
         **summarise(assembly),
     }
     tmp.replace(out / DATASET_FILE)
@@ -257,11 +266,14 @@ def read_manifest(build_dir: str | Path) -> dict | None:
 
 def _inputs_for(manifest: dict | None) -> Inputs:
     paths = manifest.get("fact_paths") if manifest else None
-    if paths:
-        try:
+    extra = manifest.get("extra_fact_paths") if manifest else None
+    try:
+        if paths:
             return Inputs.with_facts(paths)
-        except KkgError:
-            return Inputs.shipped()
+        if extra:
+            return Inputs.shipped_plus(extra)
+    except KkgError:
+        pass
     return Inputs.shipped()
 
 

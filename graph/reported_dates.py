@@ -24,7 +24,10 @@ def reporting_date(text: str) -> Literal:
     a ValueError saying what is expected for anything else (or an impossible day)."""
     text = text.strip()
     if re.fullmatch(r"\d{4}-\d\d-\d\d", text):
-        date.fromisoformat(text)  # refuses 2021-02-30
+        try:
+            date.fromisoformat(text)  # refuses 2021-02-30
+        except ValueError:
+            raise ValueError(f"{text!r} is not a day of the calendar") from None
         return Literal(text, datatype=XSD.date)
     if re.fullmatch(r"\d{4}-\d\d", text) and 1 <= int(text[5:]) <= 12:
         return Literal(text, datatype=XSD.gYearMonth)
