@@ -41,12 +41,17 @@ def _echo_summary(build: build_mod.Build, out_dir) -> None:
 @main.command()
 @click.option("--facts", "facts", multiple=True, type=click.Path(dir_okay=False),
               help="Build from these fact files instead of the shipped facts (repeatable).")
+@click.option("--add-facts", "added", multiple=True, type=click.Path(dir_okay=False),
+              help="Build from the shipped facts and these fact files besides, e.g. an import's Turtle (repeatable).")
 @setting_options("build_dir", "reasoner", "validator", "engine")
 @reports_errors
-def build(facts, **options):
+def build(facts, added, **options):
     """Parse, reason (OWL 2 RL closure), validate (SHACL and checks) and write the dataset to the build directory."""
     settings = resolved(options)
-    inputs = build_mod.Inputs.with_facts(list(facts)) if facts else build_mod.Inputs.shipped()
+    if facts and added:
+        raise KkgError("--facts replaces the shipped facts, --add-facts adds to them: use one", code="bad-parameter")
+    inputs = (build_mod.Inputs.with_facts(list(facts)) if facts else
+              build_mod.Inputs.shipped_plus(list(added)) if added else build_mod.Inputs.shipped())
     result = build_mod.build(settings.build_dir, inputs, settings.reasoner)
     _echo_summary(result, settings.build_dir)
 
@@ -185,7 +190,11 @@ else:
     from .serve_command import serve  # noqa: E402  (the SPARQL endpoint)
     from .links_command import links as _links  # noqa: E402  (the `links` group: list, check)
     from .push_command import push as _push  # noqa: E402  (upload the build into an external store)
+    from .import_command import import_figures as _import  # noqa: E402  (a table of your own figures)
+    from .diff_command import diff as _diff  # noqa: E402  (what changed between two builds)
 
     main.add_command(_links)
     main.add_command(serve)
     main.add_command(_push)
+    main.add_command(_import)
+    main.add_command(_diff)
