@@ -18,6 +18,7 @@ from .errors import KkgError, Location
 from .figure_vocabulary import event_iri, slugify
 from .iris import ID
 from .source_facts import event_labels
+from .turtle_writer import turtle
 
 EVENT_BASE = f"{ID}event/"
 
@@ -68,7 +69,7 @@ def import_table(path: str | Path, output: str | Path | None = None) -> Imported
               f"# row (its id in dcterms:identifier), one kkg:Source per page address. Built beside the\n"
               f"# shipped facts (`karabakh-kg build --add-facts {out.name}`).\n\n")
     try:
-        out.write_text(header + graph.serialize(format="longturtle"), encoding="utf-8")
+        out.write_text(header + turtle(graph), encoding="utf-8")
     except OSError as exc:
         raise KkgError(f"cannot write {out}: {exc.strerror}", code="cannot-write") from None
     return Imported(out, len(rows), len(graph), time.perf_counter() - started)

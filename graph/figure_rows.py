@@ -19,9 +19,10 @@ from rdflib.namespace import PROV, RDF, RDFS
 
 from . import figure_vocabulary as vocab
 from .errors import KkgError, Location
-from .iris import DCTERMS, KKG, bind_prefixes, entity
+from .iris import DCTERMS, KKG, entity
 from .page_sources import add_page, is_url, latest, page_iri
 from .reported_dates import reporting_date
+from .turtle_writer import TripleBuffer
 
 COLUMNS = ("id", "event", "claimant_as_written", "claimant", "category", "group", "whose", "value", "min",
            "max", "approximation", "as_of", "entry", "url", "page_title", "note")
@@ -176,7 +177,7 @@ def claim_iri(row: FigureRow, prefix: str = "") -> URIRef:
     return entity("claim", f"{vocab.slugify(prefix + row['id'], 40)}-{category}-per-{claimant}")
 
 
-def add_claim(graph: Graph, row: FigureRow, event_labels: dict, prefix: str = "") -> URIRef:
+def add_claim(graph: Graph | TripleBuffer, row: FigureRow, event_labels: dict, prefix: str = "") -> URIRef:
     """Add one row as a claim (and its page and any new claimant) to ``graph``; return the claim."""
     claim = claim_iri(row, prefix)
     page = page_iri(row["url"])
@@ -228,11 +229,10 @@ def add_claim(graph: Graph, row: FigureRow, event_labels: dict, prefix: str = ""
     return claim
 
 
-def figures_graph(rows: list[FigureRow], event_labels: dict | None = None, prefix: str = "") -> Graph:
+def figures_graph(rows: list[FigureRow], event_labels: dict | None = None, prefix: str = "") -> TripleBuffer:
     """The claims of ``rows`` with their pages (each page once, dated by its latest figure) and
-    their new claimants, as one graph."""
-    graph = Graph()
-    bind_prefixes(graph)
+    their new claimants, in the order made (``.to_graph()`` for an rdflib graph)."""
+    graph = TripleBuffer()
     pages: dict[str, list] = {}
     for row in rows:
         pages.setdefault(row["url"], []).append(row)

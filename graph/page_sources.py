@@ -14,6 +14,7 @@ from rdflib.namespace import RDF, RDFS
 
 from .figure_vocabulary import slugify
 from .iris import DCTERMS, KKG, SCHEMA, entity
+from .turtle_writer import TripleBuffer
 
 CC_BY_SA = URIRef("https://creativecommons.org/licenses/by-sa/4.0/")
 WIKIPEDIA = entity("source", "english-wikipedia")
@@ -41,7 +42,7 @@ def is_encyclopedia_copy(page_title: str, url: str) -> bool:
     return bool(_ENCYCLOPEDIA.search(page_title) or "wikipedia.org" in url)
 
 
-def add_page(graph: Graph, url: str, page_title: str, as_of: Literal | None = None) -> URIRef:
+def add_page(graph: Graph | TripleBuffer, url: str, page_title: str, as_of: Literal | None = None) -> URIRef:
     """Add the page as a kkg:Source (label, title, address, publisher, licence for Wikipedia copies,
     latest reporting date) and return its IRI."""
     page = page_iri(url)

@@ -62,7 +62,7 @@ def build_graphs() -> dict[str, Graph]:
     """The generated files' graphs, by file name."""
     figure_list = figure_rows.read_rows(table("figures.tsv"), "graph/data/sources/figures.tsv")
     event_list = event_rows.read_event_rows(table("events.tsv"))
-    figures = figure_rows.figures_graph(figure_list, event_labels(event_list))
+    figures = figure_rows.figures_graph(figure_list, event_labels(event_list)).to_graph()
     seed = seed_facts()
     seed_events = {s for s in seed.subjects(RDF.type) if str(s).startswith(EVENT_BASE)}
     titles = {row["url"]: row["page_title"] for row in figure_list}
