@@ -94,9 +94,19 @@ def _local(local_app, stored) -> tuple:
     return _rows(answer.data, stored.text)
 
 
+# Stored queries Virtuoso 7.2 answers differently, and why (strict: a fixed Virtuoso makes it pass).
+STORED_VIRTUOSO_DIFFERS = {
+    "disputed-figures": "Virtuoso 7.2 evaluates a FILTER NOT EXISTS nested in another one as if the inner "
+                        "pattern did not see the outer variables (139 rows instead of 70: pairs whose parties "
+                        "differ); the OPTIONAL/!BOUND rewrite stops its compiler (SP031 internal error)",
+}
+
+
 def _stored_params():
     return [pytest.param(q, id=q.id, marks=pytest.mark.skip(reason="calls SERVICE (no network in tests)"))
-            if q.id in LOCAL_ONLY else pytest.param(q, id=q.id) for q in STORED]
+            if q.id in LOCAL_ONLY else
+            pytest.param(q, id=q.id, marks=pytest.mark.xfail(reason=STORED_VIRTUOSO_DIFFERS[q.id], strict=True))
+            if q.id in STORED_VIRTUOSO_DIFFERS else pytest.param(q, id=q.id) for q in STORED]
 
 
 # -- push --------------------------------------------------------------------------------------

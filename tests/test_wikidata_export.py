@@ -23,6 +23,7 @@ WIKIBASE = Namespace("http://wikiba.se/ontology#")
 PS = "http://www.wikidata.org/prop/statement/"
 PSV = "http://www.wikidata.org/prop/statement/value/"
 PQ = "http://www.wikidata.org/prop/qualifier/"
+PQV = "http://www.wikidata.org/prop/qualifier/value/"
 PR = "http://www.wikidata.org/prop/reference/"
 ARTICLE = "https://en.wikipedia.org/wiki/Second_Nagorno-Karabakh_War"
 QUANTITY_PROPERTIES = {"P1120", "P1339", "P1446", "P1114"}
@@ -54,6 +55,37 @@ def _number(literal) -> str:
     return format(Decimal(str(literal)).normalize(), "f")
 
 
+def _time_text(day: str, precision: int) -> str:
+    """A time in QuickStatements form, from its first day and precision."""
+    if precision == 9:
+        return f"+{day[:4]}-00-00T00:00:00Z/9"
+    if precision == 10:
+        return f"+{day[:7]}-00T00:00:00Z/10"
+    return f"+{day}T00:00:00Z/{precision}"
+
+
+def _qualifier_value(graph, node, qualifier, value) -> str:
+    """An item qualifier as its ID; a time qualifier (P585) as QuickStatements writes it, read from
+    its full value (pqv:) after checking the simple value (pq:) says the same moment."""
+    if isinstance(value, URIRef):
+        return _local(value)
+    full = graph.value(node, URIRef(PQV + _local(qualifier)))
+    assert (full, RDF.type, WIKIBASE.TimeValue) in graph
+    moment = graph.value(full, WIKIBASE.timeValue).toPython()
+    assert moment == value.toPython()
+    return _time_text(moment.date().isoformat(), int(graph.value(full, WIKIBASE.timePrecision)))
+
+
+def _as_of_qualifier(graph, claim) -> list[tuple]:
+    """The point-in-time qualifier a claim's reporting date should give (none when undated)."""
+    as_of = graph.value(claim, KKG.asOf)
+    if as_of is None:
+        return []
+    text = str(as_of)
+    precision = {10: 11, 7: 10, 4: 9}[len(text)]
+    return [("P585", _time_text(text + "-01-01"[len(text) - 4:] if precision != 11 else text, precision))]
+
+
 def parse_wikibase(data: bytes) -> set[tuple]:
     """Wikibase RDF statements as the same tuples (quantities with one bound as amount[lower,])."""
     graph = Graph().parse(data=data, format="turtle")
@@ -78,11 +110,11 @@ def parse_wikibase(data: bytes) -> set[tuple]:
             moment = graph.value(full, WIKIBASE.timeValue).toPython()
             assert moment == simple.toPython() and moment.utcoffset().total_seconds() == 0
             day = moment.date().isoformat()
-            value = f"+{day[:4]}-00-00T00:00:00Z/9" if precision == 9 else f"+{day}T00:00:00Z/{precision}"
+            value = _time_text(day, precision)
         else:
             value = _local(simple)
-        qualifiers = tuple(sorted((_local(q), _local(v)) for q, v in graph.predicate_objects(node)
-                                  if str(q).startswith(PQ)))
+        qualifiers = tuple(sorted((_local(q), _qualifier_value(graph, node, q, v)) for q, v in graph.predicate_objects(node)
+                                  if str(q).startswith(PQ) and not str(q).startswith(PQV)))
         references = list(graph.objects(node, PROV.wasDerivedFrom))
         assert references, f"{node} has no reference"
         for ref in references:
@@ -122,7 +154,7 @@ def claim_for(graph, statement) -> URIRef:
         concepts = [c for c in (graph.value(claim, KKG.approximation), graph.value(claim, KKG.epistemicStatus)) if c]
         circumstances = sorted(("P1480", wikidata.wikidata_id(m)) for c in concepts
                                for m in graph.objects(c, SKOS.exactMatch) if wikidata.wikidata_id(m))
-        if tuple(sorted(parties + circumstances)) != qualifiers:
+        if tuple(sorted(parties + circumstances + _as_of_qualifier(graph, claim))) != qualifiers:
             continue
         urls = {("S854", str(graph.value(src, SCHEMA.url))) for src in graph.objects(claim, KKG.sourceDocument)}
         if reference not in {(u,) for u in urls}:
@@ -168,7 +200,7 @@ def exports(union):
 def test_both_exports_say_the_same_statements(exports):
     qs, rdf, _, _ = exports
     assert qs == rdf
-    assert len(qs) == 16
+    assert len(qs) == 49  # 16 from the seed; the rest are figures of other pages about the two linked wars
 
 
 def test_every_statement_matches_the_graph(union, exports):
@@ -205,7 +237,8 @@ def test_every_exportable_claim_and_fact_is_exported(union, exports):
                 and all(_qid(union, p) for p in parties) and union.value(claim, KKG.unit) is None):
             expected_claims.add(claim)
     exported = {claim_for(union, s) for s in qs if s[1] in QUANTITY_PROPERTIES}
-    assert exported == expected_claims and len(exported) == 5
+    assert exported == expected_claims
+    assert len(exported) == 38  # 5 of the seed, 33 from other pages
     expected_facts = set()
     for s, p, o in union.triples((None, None, None)):
         if str(p).startswith(str(WDT)) and _qid(union, s) and (_qid(union, o) or not isinstance(o, URIRef)):
@@ -226,7 +259,7 @@ def test_only_verified_ids_are_written(exports):
     allowed = wikidata.verified_ids()
     for item, prop, value, qualifiers, reference in qs:
         assert {item, prop} <= allowed
-        assert all(q in allowed and v in allowed for q, v in qualifiers)
+        assert all(q in allowed and (v in allowed or (q == "P585" and v.startswith("+"))) for q, v in qualifiers)
         if value.startswith("Q"):
             assert value in allowed
 
@@ -286,7 +319,7 @@ def test_bounds_and_circumstances_in_quickstatements(synthetic):
     lines = data.decode().splitlines()
     assert (f"Q99659280\tP1120\t11000[10000,12000]\tP518\tQ43\tP1480\tQ5727902\tP1480\tQ32188232"
             f'\tS854\t"{ARTICLE}"') in lines
-    assert not any("\t60" in line for line in lines)  # "60+" has only a lower bound
+    assert not any(line.split("\t")[1:3] == ["P1446", "60"] for line in lines)  # "60+" has only a lower bound
     reasons = {str(s.origin).rsplit("/", 1)[-1]: s.reason for s in skipped}
     assert "only one bound" in reasons["test-at-least"]
 
@@ -312,3 +345,15 @@ def test_format_table_knows_the_exports():
     assert {f.name for f in formats.EXPORT_FORMATS} == {"wikibase", "quickstatements"}
     assert not set(formats.EXPORT_FORMATS) & set(formats.RDF_FORMATS)
     assert formats.by_media_type("text/turtle").name == "turtle"
+
+
+def test_the_reporting_date_is_the_point_in_time_qualifier(exports):
+    qs, rdf, qs_text, _ = exports
+    assert qs == rdf
+    azerbaijan = {(s[2], dict(s[3]).get("P585")) for s in qs
+                  if s[:2] == ("Q99659280", "P1120") and ("P518", "Q227") in s[3]}
+    # the revised toll at each reporting date: day precision for news, month for a Wikipedia dump
+    assert {("2783", "+2020-12-03T00:00:00Z/11"), ("2855", "+2021-01-18T00:00:00Z/11"),
+            ("2881", "+2021-03-02T00:00:00Z/11"), ("2900", "+2021-06-02T00:00:00Z/11"),
+            ("2906", "+2025-06-00T00:00:00Z/10"), ("2906", None)} <= azerbaijan
+    assert "P585\t+2025-06-00T00:00:00Z/10" in qs_text.decode()

@@ -43,6 +43,7 @@ class Inputs:
     facts: list[sources.SourceFile]
     links: list[sources.SourceFile]
     fact_paths: list[str] | None = None
+    extra_fact_paths: list[str] | None = None
 
     @classmethod
     def shipped(cls) -> "Inputs":
@@ -54,6 +55,13 @@ class Inputs:
         """The shipped ontology with the user's fact files instead of the shipped facts and links."""
         absolute = [str(Path(p).resolve()) for p in paths]
         return cls(sources.ontology_files(), sources.user_files(absolute), [], absolute)
+
+    @classmethod
+    def shipped_plus(cls, paths: list[str]) -> "Inputs":
+        """The shipped ontology, facts and links, and the user's fact files besides (an import's Turtle)."""
+        absolute = [str(Path(p).resolve()) for p in paths]
+        return cls(sources.ontology_files(), sources.fact_files() + sources.user_files(absolute),
+                   sources.link_files(), extra_fact_paths=absolute)
 
     def all_files(self) -> list[sources.SourceFile]:
         """Every input file, in a stable order."""
@@ -281,6 +289,7 @@ def _write(assembly: Assembly, inputs: Inputs, reasoner: str, work: Path, timing
         "built_by": installation(),
         "inputs": [f.name for f in inputs.all_files()],
         "fact_paths": inputs.fact_paths,
+        "extra_fact_paths": inputs.extra_fact_paths,
         **summarise(assembly),
     }
     timings["total"] = time.perf_counter() - started
@@ -335,17 +344,20 @@ def read_manifest(build_dir: str | Path) -> dict | None:
 
 
 def recorded_inputs(manifest: dict, build_dir) -> Inputs:
-    """The inputs a build was made from: the shipped ones, or the --facts files it records; a
-    KkgError when those files are gone (the build cannot be remade, so it must not be replaced)."""
+    """The inputs a build was made from: the shipped ones, the --facts files it records, or the
+    shipped ones plus the --add-facts files it records; a KkgError when those files are gone (the
+    build cannot be remade, so it must not be replaced)."""
     paths = manifest.get("fact_paths")
-    if not paths:
+    extra = manifest.get("extra_fact_paths")
+    if not paths and not extra:
         return Inputs.shipped()
-    gone = [p for p in paths if not Path(p).is_file()]
+    gone = [p for p in (paths or extra) if not Path(p).is_file()]
     if gone:
-        raise KkgError(f"the build in {build_dir} was made from --facts files that are gone: "
-                       f"{', '.join(gone)}; it is left as it is: rebuild it with `karabakh-kg build --facts "
+        option = "--facts" if paths else "--add-facts"
+        raise KkgError(f"the build in {build_dir} was made from {option} files that are gone: "
+                       f"{', '.join(gone)}; it is left as it is: rebuild it with `karabakh-kg build {option} "
                        "...`, or use another --build-dir", code="build-inputs-gone", status=500)
-    return Inputs.with_facts(paths)
+    return Inputs.with_facts(paths) if paths else Inputs.shipped_plus(extra)
 
 
 def is_fresh(build_dir: str | Path, reasoner: str = "fast") -> bool:

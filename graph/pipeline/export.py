@@ -110,9 +110,11 @@ class _OrderedDataset(Dataset):
 
 
 def _sort_jsonld_nodes(value):
-    """Order every node list by @id: JSON-LD gives @graph arrays no meaning, rdflib gives them hash order."""
+    """Order every node list by @id: JSON-LD gives @graph arrays no meaning, rdflib gives them hash order.
+    An ``@list`` keeps its order: it is an RDF list (``owl:unionOf ( xsd:gYearMonth xsd:date ... )``)."""
     if isinstance(value, dict):
-        return {k: _sort_jsonld_nodes(v) for k, v in value.items()}
+        return {k: ([_sort_jsonld_nodes(v) for v in value[k]] if k == "@list" and isinstance(v, list)
+                    else _sort_jsonld_nodes(v)) for k, v in value.items()}
     if isinstance(value, list):
         items = [_sort_jsonld_nodes(v) for v in value]
         if all(isinstance(v, dict) for v in items):

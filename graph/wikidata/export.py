@@ -28,7 +28,7 @@ from rdflib.namespace import PROV, RDF, RDFS, XSD
 from ..core.iris import BASE, WD, bind_prefixes
 from ..pipeline.export import _OrderedGraph
 from .statements import Quantity, Skipped, Statement, Time, statements
-from .vocabulary import PQ, PR, PS, PSV, WIKIBASE, WIKIDATA_PREFIXES, P
+from .vocabulary import PQ, PQV, PR, PS, PSV, WIKIBASE, WIKIDATA_PREFIXES, P
 
 EXPORT_BASE = BASE + "wikibase/"
 RANK_IRIS = {"normal": WIKIBASE.NormalRank, "preferred": WIKIBASE.PreferredRank,
@@ -56,6 +56,16 @@ def _statement_iri(statement: Statement) -> URIRef:
     return URIRef(f"{EXPORT_BASE}statement/{statement.subject}-{local}")
 
 
+def _time_node(graph: Graph, value: Time) -> URIRef:
+    """Add a full time value (wikibase:TimeValue with its precision) and return its node."""
+    full = URIRef(f"{EXPORT_BASE}value/{_digest('time', value.value, value.precision)}")
+    graph.add((full, RDF.type, WIKIBASE.TimeValue))
+    graph.add((full, WIKIBASE.timeValue, _datetime(value)))
+    graph.add((full, WIKIBASE.timePrecision, Literal(value.precision)))
+    graph.add((full, WIKIBASE.timeTimezone, Literal(0)))
+    return full
+
+
 def _add_value(graph: Graph, node: URIRef, statement: Statement) -> None:
     pid, value = statement.property, statement.value
     if isinstance(value, Quantity):
@@ -71,12 +81,7 @@ def _add_value(graph: Graph, node: URIRef, statement: Statement) -> None:
         graph.add((full, WIKIBASE.quantityUnit, WD[value.unit]))
     elif isinstance(value, Time):
         graph.add((node, PS[pid], _datetime(value)))
-        full = URIRef(f"{EXPORT_BASE}value/{_digest('time', value.value, value.precision)}")
-        graph.add((node, PSV[pid], full))
-        graph.add((full, RDF.type, WIKIBASE.TimeValue))
-        graph.add((full, WIKIBASE.timeValue, _datetime(value)))
-        graph.add((full, WIKIBASE.timePrecision, Literal(value.precision)))
-        graph.add((full, WIKIBASE.timeTimezone, Literal(0)))
+        graph.add((node, PSV[pid], _time_node(graph, value)))
     else:
         graph.add((node, PS[pid], WD[str(value)]))
 
@@ -98,7 +103,11 @@ def wikibase_graph(found: list[Statement]) -> Graph:
         graph.add((node, RDFS.seeAlso, statement.origin))
         _add_value(graph, node, statement)
         for qualifier, value in statement.qualifiers:
-            graph.add((node, PQ[qualifier], WD[value]))
+            if isinstance(value, Time):  # the reporting date (P585): simple value and full time value
+                graph.add((node, PQ[qualifier], _datetime(value)))
+                graph.add((node, PQV[qualifier], _time_node(graph, value)))
+            else:
+                graph.add((node, PQ[qualifier], WD[value]))
         for reference in statement.references:
             ref = URIRef(f"{EXPORT_BASE}reference/{_digest('reference', reference.url, reference.stated_in)}")
             graph.add((node, PROV.wasDerivedFrom, ref))
@@ -147,7 +156,7 @@ def quickstatements_lines(found: list[Statement]) -> tuple[list[str], list[Skipp
             continue
         head = [statement.subject, statement.property, value]
         for qualifier, qualifier_value in statement.qualifiers:
-            head += [qualifier, qualifier_value]
+            head += [qualifier, quickstatements_value(qualifier_value)]
         for reference in statement.references or (None,):
             cells = list(head)
             if reference is not None and reference.url:

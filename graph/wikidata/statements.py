@@ -8,7 +8,8 @@ What becomes a statement, only for subjects linked to a verified Wikidata item:
   an entity linked to a verified item; referenced by the entity's ``prov:wasDerivedFrom`` source;
 - a quantity claim whose category carries ``kkg:wikidataProperty``: the figure (amount, lower and
   upper bound, unit 1), "applies to part" (P518) for each party it applies to, "sourcing
-  circumstances" (P1480) for approximately (circa) and alleged, rank from ``kkg:rank``, referenced
+  circumstances" (P1480) for approximately (circa) and alleged, "point in time" (P585) for the
+  reporting date (``kkg:asOf``, at day, month or year precision), rank from ``kkg:rank``, referenced
   by the claim's ``kkg:sourceDocument``.
 
 Everything else about a linked subject is listed as skipped, with the reason (no Wikidata item for
@@ -35,6 +36,7 @@ APPLIES_TO_PART = "P518"
 SOURCING_CIRCUMSTANCES = "P1480"
 REFERENCE_URL = "P854"
 STATED_IN = "P248"
+POINT_IN_TIME = "P585"
 RANKS = {WIKIBASE.NormalRank: "normal", WIKIBASE.PreferredRank: "preferred", WIKIBASE.DeprecatedRank: "deprecated"}
 
 
@@ -50,22 +52,29 @@ class Quantity:
 
 @dataclass(frozen=True)
 class Time:
-    """A Wikibase time value: an ISO date or year and its precision (11 = day, 9 = year)."""
+    """A Wikibase time value: an ISO date, month or year and its precision (11 = day, 10 = month, 9 = year)."""
 
     value: str
     precision: int
 
     @property
     def timestamp(self) -> str:
-        """Wikibase's timestamp form: ``+2020-09-27T00:00:00Z``; a year is ``+1988-00-00T00:00:00Z``."""
+        """Wikibase's timestamp form: ``+2020-09-27T00:00:00Z``; a month is ``+2025-06-00T00:00:00Z``,
+        a year ``+1988-00-00T00:00:00Z``."""
         if self.precision == 9:
             return f"+{self.value}-00-00T00:00:00Z"
+        if self.precision == 10:
+            return f"+{self.value}-00T00:00:00Z"
         return f"+{self.value}T00:00:00Z"
 
     @property
     def datetime(self) -> str:
-        """The xsd:dateTime Wikibase RDF writes for it (a year's first day for year precision)."""
-        return f"{self.value}-01-01T00:00:00Z" if self.precision == 9 else f"{self.value}T00:00:00Z"
+        """The xsd:dateTime Wikibase RDF writes for it (the first day of a month or year)."""
+        if self.precision == 9:
+            return f"{self.value}-01-01T00:00:00Z"
+        if self.precision == 10:
+            return f"{self.value}-01T00:00:00Z"
+        return f"{self.value}T00:00:00Z"
 
 
 @dataclass(frozen=True)
@@ -83,7 +92,7 @@ class Statement:
     subject: str
     property: str
     value: object  # an item ID (str), a Quantity or a Time
-    qualifiers: tuple[tuple[str, str], ...]
+    qualifiers: tuple[tuple[str, object], ...]  # (property, item ID or Time)
     references: tuple[Reference, ...]
     rank: str
     origin: URIRef
@@ -132,6 +141,13 @@ def _time(literal: Literal) -> Time | None:
     if literal.datatype == XSD.gYear and re.fullmatch(r"\d{4}", text):
         return Time(text, 9)
     return None
+
+
+def _point_in_time(literal: Literal) -> Time | None:
+    """A reporting date (kkg:asOf) as a Wikibase time: a day, a month (a Wikipedia dump's) or a year."""
+    if literal.datatype == XSD.gYearMonth and re.fullmatch(r"\d{4}-\d\d", str(literal)):
+        return Time(str(literal), 10)
+    return _time(literal)
 
 
 def _references(graph: Graph, sources) -> tuple[Reference, ...]:
@@ -214,13 +230,17 @@ def _claim_statement(graph: Graph, claim, item: str, known: set[str]) -> Stateme
             circumstance = wikidata_id(match)
             if circumstance and circumstance in known:
                 qualifiers.append((SOURCING_CIRCUMSTANCES, circumstance))
+    as_of = graph.value(claim, KKG.asOf)
+    when = _point_in_time(as_of) if as_of is not None else None
+    if when is not None and POINT_IN_TIME in known:
+        qualifiers.append((POINT_IN_TIME, when))  # the reporting date: rival and revised figures stay apart
     rank = "normal"
     rank_concept = graph.value(claim, KKG.rank)
     for match in graph.objects(rank_concept, SKOS.exactMatch) if rank_concept is not None else ():
         rank = RANKS.get(match, rank)
     references = _references(graph, graph.objects(claim, KKG.sourceDocument))
     value = Quantity(amount, numbers.get("min"), numbers.get("max"))
-    return Statement(item, pid, value, tuple(sorted(set(qualifiers), key=lambda q: (_number(q[0]), _number(q[1])))),
+    return Statement(item, pid, value, tuple(sorted(set(qualifiers), key=lambda q: (_number(q[0]), _value_key(q[1])))),
                      references, rank, claim)
 
 

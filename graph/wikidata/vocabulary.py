@@ -27,9 +27,11 @@ P = Namespace("http://www.wikidata.org/prop/")
 PS = Namespace("http://www.wikidata.org/prop/statement/")
 PSV = Namespace("http://www.wikidata.org/prop/statement/value/")
 PQ = Namespace("http://www.wikidata.org/prop/qualifier/")
+PQV = Namespace("http://www.wikidata.org/prop/qualifier/value/")
 PR = Namespace("http://www.wikidata.org/prop/reference/")
 WIKIDATA_PREFIXES = {"wd": str(WD), "wdt": str(WDT), "wikibase": str(WIKIBASE), "p": str(P),
-                     "ps": str(PS), "psv": str(PSV), "pq": str(PQ), "pr": str(PR)}
+                     "ps": str(PS), "psv": str(PSV), "pq": str(PQ), "pqv": str(PQV),
+                     "pr": str(PR)}
 
 DATA_PACKAGE = "karabakh_kg.graph"
 DATA_FOLDER = "data/wikidata"

@@ -14,6 +14,8 @@ from ...graph.core.errors import KkgError
 from ...graph.pipeline import build as build_mod
 from ...graph.pipeline import export as export_mod
 from ...graph.pipeline import sources, validate
+from .diff import diff
+from .import_csv import import_figures
 from .links import links
 from .push import push
 from .serve import serve
@@ -49,13 +51,18 @@ def _echo_summary(build: build_mod.Build, out_dir) -> None:
 @main.command()
 @click.option("--facts", "facts", multiple=True, type=click.Path(dir_okay=False),
               help="Build from these fact files instead of the shipped facts (repeatable).")
+@click.option("--add-facts", "added", multiple=True, type=click.Path(dir_okay=False),
+              help="Build from the shipped facts and these fact files besides, e.g. an import's Turtle (repeatable).")
 @setting_options("build_dir", "reasoner", "validator", "engine")
 @reports_errors
 @shows_progress
-def build(facts, **options):
+def build(facts, added, **options):
     """Parse, reason (OWL 2 RL closure), validate (SHACL and checks) and write the dataset to the build directory."""
     settings = resolved(options)
-    inputs = build_mod.Inputs.with_facts(list(facts)) if facts else build_mod.Inputs.shipped()
+    if facts and added:
+        raise KkgError("--facts replaces the shipped facts, --add-facts adds to them: use one", code="bad-parameter")
+    inputs = (build_mod.Inputs.with_facts(list(facts)) if facts else
+              build_mod.Inputs.shipped_plus(list(added)) if added else build_mod.Inputs.shipped())
     result = build_mod.build(settings.build_dir, inputs, settings.reasoner, on_wait=_waiting(settings))
     progress.finish()
     _echo_summary(result, settings.build_dir)
@@ -188,3 +195,5 @@ def list_queries():
 main.add_command(links)
 main.add_command(serve)
 main.add_command(push)
+main.add_command(import_figures)
+main.add_command(diff)
