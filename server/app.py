@@ -25,8 +25,8 @@ from ..graph import remote_store
 from ..graph import settings as settings_mod
 from ..graph import stored_queries as stored_mod
 from ..graph import wikidata_federation
-from . import (data_routes, http_errors, http_manners, query_routes, safety, sparql_routes,
-               ui_routes, warm_up)
+from . import (data_routes, entity_routes, home_routes, http_errors, http_manners, query_routes, safety,
+               search_routes, sparql_routes, ui_routes, warm_up)
 from .endpoint import Endpoint
 
 EXTENSION = "karabakh_kg"
@@ -71,7 +71,8 @@ def create_app(test_config: dict | None = None, build=None,
 
     endpoint = Endpoint(_as_build(build, settings), settings, dict(stored), extra_version)
     app.extensions[EXTENSION] = endpoint
-    for blueprint in (sparql_routes.bp, query_routes.bp, data_routes.bp, ui_routes.bp):
+    for blueprint in (sparql_routes.bp, query_routes.bp, data_routes.bp, ui_routes.bp, home_routes.bp,
+                      entity_routes.bp, search_routes.bp):
         app.register_blueprint(blueprint)
     http_errors.register(app)
     http_manners.register(app)

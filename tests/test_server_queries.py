@@ -219,14 +219,14 @@ def test_context_document(seed):
 # -- pages -------------------------------------------------------------------------------------------
 
 def test_query_page_lists_stored_queries_and_loads_nothing_remote(seed, seed_app):
-    page = seed.get("/").get_data(as_text=True)
+    page = seed.get("/query").get_data(as_text=True)
     for stored in seed_app.extensions["karabakh_kg"].stored_queries.values():
         assert f'value="{stored.id}"' in page
     remote = re.findall(r'(?:src|href)="(https?:)?//', page)
     assert remote == []
     for asset in re.findall(r'(?:src|href)="(/static/[^"]+)"', page):
         assert seed.get(asset).status_code == 200
-    response = seed.get("/")
+    response = seed.get("/query")
     assert "default-src 'self'" in response.headers["Content-Security-Policy"]
 
 
