@@ -155,7 +155,7 @@ class Terms:
         """Several values of one property, sorted by their text; a language tag on each only when
         the values come in several languages."""
         terms = list(terms)
-        languages = {t.language for t in terms if isinstance(t, Literal)}
+        languages = {t.language for t in terms if isinstance(t, Literal) and t.language}
         shown = [self.show(t, several_languages=len(languages) > 1) for t in terms]
         return sorted(shown, key=lambda s: s.text.lower())
 

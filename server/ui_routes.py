@@ -9,6 +9,7 @@ from flask import Blueprint, Response, render_template, request, url_for
 
 from ..graph import formats
 from ..graph.errors import KkgError
+from ..graph.iris import BASE
 from . import negotiation
 from .endpoint import current
 
@@ -51,8 +52,9 @@ def page_context() -> dict:
                "GROUP BY ?graph\nORDER BY DESC(?triples)\n")
     if request.path == url_for("ui.index"):  # /query?query=...: a page's "open in SPARQL" link
         example = request.args.get("query", example)
+    links = {"base": BASE, "site": settings.site_base or request.script_root + "/"}  # for readable results
     return {"stored": stored, "downloads": downloads, "limits": limits, "example": example,
-            "graphs": endpoint.graph_names()}
+            "graphs": endpoint.graph_names(), "links": links}
 
 
 def query_page() -> Response:
