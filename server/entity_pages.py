@@ -106,19 +106,23 @@ def figure_groups(graph: Graph, claims, terms: Terms) -> list[dict]:
         key = (terms.label(category), terms.label(group) if group is not None else "")
         groups[key].append(claim_row(graph, claim, terms))
     out = []
-    for (category, people), rows in sorted(groups.items()):
+    for (category, people), rows in groups.items():
         rows.sort(key=lambda r: (-(r["number"] or 0), r["claimant"].text if r["claimant"] else ""))
         title = f"{category} ({people})" if people else category
-        chart = figure_chart.svg(title, [(_bar_label(r), r["figure"], r["number"]) for r in rows]) \
+        claimants = {r["claimant"].text if r["claimant"] else "" for r in rows}
+        chart = figure_chart.svg(title, [(_bar_label(r, len(claimants) < len(rows)), r["figure"], r["number"])
+                                         for r in rows]) \
             if len(rows) > 1 and all(r["number"] is not None for r in rows) else None
-        out.append({"title": title, "category": category, "people": people, "rows": rows, "chart": chart})
-    return out
+        out.append({"title": title, "category": category, "people": people, "rows": rows, "chart": chart,
+                    "rival": len(claimants) > 1})
+    # rival accounts first (figures from several claimants), then by what they count
+    return sorted(out, key=lambda g: (not g["rival"], g["category"], g["people"]))
 
 
-def _bar_label(row: dict) -> str:
+def _bar_label(row: dict, with_whose: bool) -> str:
     who = row["claimant"].text if row["claimant"] else "unattributed"
     whose = ", ".join(a.text for a in row["applies_to"])
-    return f"per {who}" + (f" ({whose})" if whose else "")
+    return f"per {who}" + (f" ({whose})" if whose and with_whose else "")
 
 
 def participants_by_side(graph: Graph, claims, terms: Terms) -> list[dict]:

@@ -51,5 +51,5 @@ def svg(title: str, bars: list[tuple[str, str, float]]) -> Markup:
 _COLOURS = ("#7a1f2b", "#2b5d7a", "#5b6673", "#8a6d1f")
 
 
-def _shorten(text: str, most: int = 44) -> str:
+def _shorten(text: str, most: int = 38) -> str:
     return text if len(text) <= most else text[: most - 1] + "…"
