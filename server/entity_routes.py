@@ -23,7 +23,9 @@ from urllib.parse import urlencode
 from flask import Blueprint, Response, redirect, render_template, request, url_for
 from rdflib import Graph, URIRef
 
+from ..graph import fastparse
 from ..graph.errors import KkgError
+from ..graph.sources import SourceFile
 from . import answers, entity_pages, entity_queries, negotiation, protocol
 from .endpoint import current
 from .http_manners import cacheable, not_modified, request_etag
@@ -68,11 +70,15 @@ def _not_found(kind: str, slug: str) -> KkgError:
 
 
 def page_graph(text: str, iri: str | None) -> Graph:
-    """The graph a page is drawn from: the query's answer, as N-Triples, parsed."""
+    """The graph a page is drawn from: the query's answer, as N-Triples, read by Oxigraph's parser
+    (fastparse: rdflib's where the two could differ)."""
     reply = _run(text, iri, "ntriples")
     graph = Graph()
     if reply["rows"]:
-        graph.parse(data=reply["data"].decode("utf-8"), format="nt")
+        found = fastparse.read_graphs(SourceFile("page.nt", reply["data"]))
+        for triples in found.values():
+            for triple in triples:
+                graph.add(triple)
     return graph
 
 
