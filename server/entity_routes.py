@@ -74,6 +74,7 @@ def page_graph(text: str, iri: str | None) -> Graph:
     (fastparse: rdflib's where the two could differ)."""
     reply = _run(text, iri, "ntriples")
     graph = Graph()
+    graph.kkg_truncated = reply.get("truncated")  # the row cap (max_rows) cut the answer
     if reply["rows"]:
         found = fastparse.read_graphs(SourceFile("page.nt", reply["data"]))
         for triples in found.values():
@@ -131,7 +132,7 @@ def _html_page(kind: str, slug: str, iri: str, etag: str) -> Response:
     terms = page_terms(graph)
     page = entity_pages.view(graph, node, kind, terms)
     downloads = {ext: url_for("entities.entity", kind=kind, name=f"{slug}.{ext}") for ext in DOWNLOADS}
-    html = render_template("entity.html", page=page, downloads=downloads,
+    html = render_template("entity.html", page=page, downloads=downloads, truncated=graph.kkg_truncated,
                            sparql=sparql_link(entity_queries.for_entity(entity_queries.PAGE_QUERY, iri)),
                            description_sparql=sparql_link(entity_queries.for_entity(entity_queries.DESCRIPTION_QUERY, iri)))
     return cacheable(Response(html, mimetype="text/html"), etag)

@@ -308,3 +308,14 @@ def test_site_base_setting_changes_links_not_data(built):
                 "https://w3id.org/karabakh-kg/id/place/shusha"
             described = Graph().parse(data=get(root, "/id/actor/turkey.ttl").content, format="turtle")
             assert isomorphic(described, expected_description(built, TURKEY))
+
+
+def test_pages_say_when_the_row_cap_cut_them(built):
+    with app_for(built, stored={}, max_rows=40) as app:
+        with live_server(app) as url:
+            root = url.rsplit("/sparql", 1)[0] if url.endswith("/sparql") else url.rstrip("/")
+            war = requests.get(root + "/id/event/second-nagorno-karabakh-war.html", timeout=30)
+            assert war.status_code == 200 and "only the first 40 statements are shown" in war.text
+            turtle = get(root, "/id/event/second-nagorno-karabakh-war.ttl")
+            assert turtle.headers["X-Karabakh-KG-Truncated"] == "40"
+            assert len(Graph().parse(data=turtle.content, format="turtle")) == 40
