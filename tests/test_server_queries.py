@@ -118,7 +118,7 @@ def test_stored_query_page(client):
     response = client.get("/queries/labels?thing=http://example.org/b", headers={"Accept": "text/html"})
     assert response.mimetype == "text/html"
     page = response.get_data(as_text=True)
-    assert "Labels of a thing" in page and "<td>second</td>" in page
+    assert "Labels of a thing" in page and "<td><span>second</span></td>" in page
     assert 'href="/queries/labels.csv?thing=http://example.org/b"' in page
     bad = client.get("/queries/labels?min=x", headers={"Accept": "text/html"})
     assert bad.status_code == 400
