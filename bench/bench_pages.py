@@ -49,20 +49,17 @@ def build_size(size: str, work: Path):
 
 
 def entity_paths(base: str, session: requests.Session, how_many: int, rng: random.Random) -> list[str]:
-    """Paths of distinct entities of every kind, sampled evenly by kind."""
-    query = ("SELECT DISTINCT ?s WHERE { GRAPH ?g { ?s ?p ?o } "
-             "FILTER (STRSTARTS(STR(?s), 'https://w3id.org/karabakh-kg/id/')) }")
-    rows = session.post(base + "/sparql", data={"query": query},
-                        headers={"Accept": "application/sparql-results+json"}, timeout=600).json()
-    by_kind: dict[str, list[str]] = {}
-    for row in rows["results"]["bindings"]:
-        path = row["s"]["value"][len("https://w3id.org/karabakh-kg"):]
-        by_kind.setdefault(path.split("/")[2], []).append(path)
+    """Paths of distinct entities, the same number of each kind (at most 5,000 candidates a kind)."""
+    from karabakh_kg.graph.iris import KINDS
+
     chosen = []
-    per_kind = max(1, how_many // max(1, len(by_kind)))
-    for kind in sorted(by_kind):
-        paths = sorted(by_kind[kind])
-        chosen += rng.sample(paths, min(per_kind, len(paths)))
+    for kind in KINDS:
+        query = (f"SELECT DISTINCT ?s WHERE {{ GRAPH ?g {{ ?s ?p ?o }} "
+                 f"FILTER (STRSTARTS(STR(?s), 'https://w3id.org/karabakh-kg/id/{kind}/')) }} LIMIT 5000")
+        rows = session.post(base + "/sparql", data={"query": query},
+                            headers={"Accept": "application/sparql-results+json"}, timeout=600).json()
+        paths = sorted(row["s"]["value"][len("https://w3id.org/karabakh-kg"):] for row in rows["results"]["bindings"])
+        chosen += rng.sample(paths, min(max(1, how_many // len(KINDS)), len(paths)))
     rng.shuffle(chosen)
     return chosen
 

@@ -7,7 +7,7 @@ query: through the endpoint's workers, time limit, row cap and answer cache).
   inferred one: the facts, the links, and for concepts the ontology that defines them.
 - ``PAGE_QUERY``: what the HTML page shows: the description, plus every statement of each claim
   pointing to the entity (a figure is a claim node: its value, claimant and source are one hop
-  further), plus for a claim the statements of what it names (so that its Wikidata statement can be
+  further; not of the claims merely citing it as their source document), plus for a claim the statements of what it names (so that its Wikidata statement can be
   worked out); and the labels of everything named. The page's "open in SPARQL" link carries it.
 - ``ONTOLOGY_QUERY``: the ontology graph, for ``/ontology``.
 
@@ -19,7 +19,7 @@ writes the entity into the text for the "open in SPARQL" link.
 from __future__ import annotations
 
 from ..graph.errors import KkgError
-from ..graph.iris import GRAPH, ID, KINDS, entity
+from ..graph.iris import GRAPH, ID, KINDS, KKG, PROV, entity
 
 INFERRED = f"<{GRAPH}inferred>"
 ONTOLOGY_GRAPH = f"<{GRAPH}ontology>"
@@ -48,8 +48,9 @@ def _core(page: bool) -> str:
         f"{{ GRAPH ?g {{ ?s ?p {node} }} FILTER (?g != {INFERRED}) BIND ({node} AS ?o) }}",
     ]
     if page:
-        branches.append(  # every statement of the claims pointing to it
-            f"{{ GRAPH ?h {{ ?s ?r {node} }} FILTER (?h != {INFERRED} && STRSTARTS(STR(?s), \"{CLAIMS}\"))\n"
+        branches.append(  # every statement of the claims pointing to it (not merely citing it as their source)
+            f"{{ GRAPH ?h {{ ?s ?r {node} }} FILTER (?h != {INFERRED} && STRSTARTS(STR(?s), \"{CLAIMS}\")\n"
+            f"      && ?r NOT IN (<{KKG.sourceDocument}>, <{PROV.wasDerivedFrom}>))\n"
             f"    GRAPH ?g {{ ?s ?p ?o }} FILTER (?g != {INFERRED}) }}")
         branches.append(  # what a claim names: its event's and concepts' links, its classes
                 f"{{ FILTER (STRSTARTS(STR({node}), \"{CLAIMS}\"))\n"
