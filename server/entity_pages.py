@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from rdflib import Graph, Literal, URIRef
-from rdflib.namespace import RDF, RDFS, SKOS
+from rdflib.namespace import OWL, RDF, RDFS, SKOS
 
 from ..graph import wikidata_export, wikidata_statements
 from ..graph.iris import ID, KKG, PROV
@@ -182,6 +182,8 @@ def view(graph: Graph, entity: URIRef, kind: str, terms: Terms) -> dict:
     if kind == "event":
         page["participants"] = participants_by_side(graph, claims_about, terms)
         page["figures"] = figure_groups(graph, claims_about, terms)
+        page["other_claims"] = [claim_row(graph, c, terms) for c in claims_about
+                                if graph.value(c, KKG.participant) is None and graph.value(c, KKG.category) is None]
         shown_in_sections.add(KKG.about)
     elif kind == "actor":
         made = sorted({s for s in graph.subjects(KKG.claimant, entity) if is_claim(s)})
@@ -219,11 +221,8 @@ def _provenance(graph: Graph, claim, terms: Terms) -> list[dict]:
 def ontology_view(graph: Graph, terms: Terms) -> dict:
     """The ontology page: its classes and properties, each with its anchor, label, definition,
     super-classes or super-properties, domain and range."""
-    from ..graph.iris import KKG as NS
-    from rdflib.namespace import OWL
-
     sections = {"Classes": [], "Properties": []}
-    namespace = str(NS)
+    namespace = str(KKG)
     for subject in sorted(set(graph.subjects(RDF.type, None))):
         if not str(subject).startswith(namespace) or str(subject) == namespace:
             continue
@@ -245,5 +244,3 @@ def ontology_view(graph: Graph, terms: Terms) -> dict:
             "comments": [str(c) for c in graph.objects(ontology, RDFS.comment)],
             "sections": [(name, items) for name, items in sections.items() if items]}
 
-
-__all__ = ["Shown", "view", "ontology_view", "figure_groups", "claim_row"]

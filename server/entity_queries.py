@@ -1,11 +1,11 @@
-"""The SPARQL queries behind every identifier's page and description (CONSTRUCT, run like any other
+"""The SPARQL queries behind every identifier's page and description (run like any other
 query: through the endpoint's workers, time limit, row cap and answer cache).
 
-- ``DESCRIPTION_QUERY``: the bounded description served as RDF for ``/id/{kind}/{slug}``: the
+- :func:`description_query`: the bounded description served as RDF (CONSTRUCT) for ``/id/{kind}/{slug}``: the
   entity's asserted statements, the asserted statements pointing to it, and the ``rdfs:label`` of
   everything named in them (subjects, predicates, objects). "Asserted" means every graph but the
   inferred one: the facts, the links, and for concepts the ontology that defines them.
-- ``PAGE_QUERY``: what the HTML page shows: the description, plus every statement of each claim
+- ``PAGE_QUERY``: what the HTML page shows, as rows (SELECT, at most PAGE_ROWS): the description, plus every statement of each claim
   pointing to the entity (a figure is a claim node: its value, claimant and source are one hop
   further; not of the claims merely citing it as their source document), plus for a claim the statements of what it names (so that its Wikidata statement can be
   worked out); and the labels of everything named. The page's "open in SPARQL" link carries it.
@@ -17,6 +17,8 @@ writes the entity into the text for the "open in SPARQL" link.
 """
 
 from __future__ import annotations
+
+import functools
 
 from ..graph.errors import KkgError
 from ..graph.iris import GRAPH, ID, KINDS, KKG, PROV, entity
@@ -63,22 +65,32 @@ def _label(var: str) -> str:
     return (f"  OPTIONAL {{ GRAPH ?{var}g {{ ?{var} rdfs:label ?{var}Label }} FILTER (?{var}g != {INFERRED}) }}\n")
 
 
-def _with_labels(page: bool, comment: str) -> str:
-    return (f"# {comment}\n{_PREFIXES}"
-            "CONSTRUCT { ?s ?p ?o . ?s rdfs:label ?sLabel . ?p rdfs:label ?pLabel . ?o rdfs:label ?oLabel }\n"
+def _with_labels(page: bool, comment: str, limit: int) -> str:
+    if page:  # rows: the page counts them, and knows when the LIMIT cut it
+        head = "SELECT ?entity ?s ?p ?o ?sLabel ?pLabel ?oLabel\n"
+    else:
+        head = "CONSTRUCT { ?s ?p ?o . ?s rdfs:label ?sLabel . ?p rdfs:label ?pLabel . ?o rdfs:label ?oLabel }\n"
+    return (f"# {comment}\n{_PREFIXES}{head}"
             f"WHERE {{\n  {{\n  {_core(page)}\n  }}\n"
-            + _label("s") + _label("p") + _label("o") + "}\n")
+            + _label("s") + _label("p") + _label("o") + f"}}\nLIMIT {limit}\n")
 
 
-# One text each, whatever the entity (bound as ?entity when run): parsed once per query worker.
-DESCRIPTION_QUERY = _with_labels(page=False, comment="The bounded description of ?entity: its asserted "
-                                 "statements, the statements pointing to it, the labels of everything named.")
-PAGE_QUERY = _with_labels(page=True, comment="Everything the page of ?entity shows: its description, the "
-                          "statements of the claims about it, the labels of everything named.")
+@functools.lru_cache(maxsize=8)
+def description_query(max_rows: int) -> str:
+    """The bounded description of ?entity. Its LIMIT is one more solution than the server's row cap,
+    so that a description the LIMIT cut is always over the cap too, and said to be truncated."""
+    return _with_labels(False, "The bounded description of ?entity: its asserted statements, the statements "
+                        "pointing to it, the labels of everything named.", max_rows + 1)
+
+
+# A page shows at most this many statements (rows): the first found, the entity's own first.
+PAGE_ROWS = 1000
+PAGE_QUERY = _with_labels(True, "Everything the page of ?entity shows, a statement and the labels of what it "
+                          "names per row: its description, the statements of the claims about it.", PAGE_ROWS)
 ONTOLOGY_QUERY = f"# The ontology graph\nCONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH {ONTOLOGY_GRAPH} {{ ?s ?p ?o }} }}\n"
 
 
 def for_entity(text: str, iri: str) -> str:
     """A query of this module with the entity written in: the self-contained text behind a page's
-    "open in SPARQL" link (a VALUES block would not reach into the label subquery)."""
+    "open in SPARQL" link."""
     return text.replace("?entity", f"<{iri}>")

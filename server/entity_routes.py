@@ -18,10 +18,12 @@ Every answer is a query run through the endpoint (workers, time limit, row cap, 
 
 from __future__ import annotations
 
+import json
 from urllib.parse import urlencode
 
 from flask import Blueprint, Response, redirect, render_template, request, url_for
-from rdflib import Graph, URIRef
+from rdflib import BNode, Graph, Literal, URIRef
+from rdflib.namespace import RDFS
 
 from ..graph import fastparse
 from ..graph.errors import KkgError
@@ -70,17 +72,39 @@ def _not_found(kind: str, slug: str) -> KkgError:
 
 
 def page_graph(text: str, iri: str | None) -> Graph:
-    """The graph a page is drawn from: the query's answer, as N-Triples, read by Oxigraph's parser
-    (fastparse: rdflib's where the two could differ)."""
-    reply = _run(text, iri, "ntriples")
+    """The graph a page is drawn from: the page query's rows (each a statement and the labels of what
+    it names) as triples, or a CONSTRUCT query's answer. ``graph.kkg_truncated`` says when the page
+    query's LIMIT or the server's row cap cut it."""
     graph = Graph()
-    graph.kkg_truncated = reply.get("truncated")  # the row cap (max_rows) cut the answer
-    if reply["rows"]:
-        found = fastparse.read_graphs(SourceFile("page.nt", reply["data"]))
-        for triples in found.values():
+    if text == entity_queries.PAGE_QUERY:
+        reply = _run(text, iri, "ntriples")
+        rows = json.loads(reply["data"])["results"]["bindings"]
+        for row in rows:
+            s, p, o = (rdf_term(row[name]) for name in ("s", "p", "o"))
+            graph.add((s, p, o))
+            for term, name in ((s, "sLabel"), (p, "pLabel"), (o, "oLabel")):
+                if name in row:
+                    graph.add((term, RDFS.label, rdf_term(row[name])))
+        graph.kkg_truncated = reply.get("truncated") or len(rows) >= entity_queries.PAGE_ROWS
+        return graph
+    reply = _run(text, iri, "ntriples")
+    if reply["rows"]:  # read by Oxigraph's parser (fastparse: rdflib's where the two could differ)
+        for triples in fastparse.read_graphs(SourceFile("page.nt", reply["data"])).values():
             for triple in triples:
                 graph.add(triple)
+    graph.kkg_truncated = reply.get("truncated")
     return graph
+
+
+def rdf_term(cell: dict):
+    """An RDF term of SPARQL JSON results as an rdflib term."""
+    kind = cell["type"]
+    if kind == "uri":
+        return URIRef(cell["value"])
+    if kind == "bnode":
+        return BNode(cell["value"])
+    datatype = cell.get("datatype")
+    return Literal(cell["value"], lang=cell.get("xml:lang"), datatype=URIRef(datatype) if datatype else None)
 
 
 def sparql_link(text: str) -> str:
@@ -111,7 +135,7 @@ def entity(kind: str, name: str):
     if extension == "html":
         return _html_page(kind, slug, iri, etag)
     fmt = negotiation.choose_format(negotiation.GRAPH, negotiation.request_accept(), [], extension)
-    reply = _run(entity_queries.DESCRIPTION_QUERY, iri, fmt.name)
+    reply = _run(entity_queries.description_query(current().settings.max_rows), iri, fmt.name)
     if not reply["rows"]:
         raise _not_found(kind, slug)
     return answers.reply_response(reply, etag, filename=f"{kind}-{slug}", download=False)
@@ -121,7 +145,7 @@ def _exists(iri: str) -> bool:
     endpoint = current()
     reply = endpoint.run(Job(EXISTS_QUERY, negotiation.Choice("json", None, "page"), 1, source=SOURCE,
                              bindings={"entity": URIRef(iri)}))
-    return b"true" in reply["data"]
+    return bool(json.loads(reply["data"])["boolean"])
 
 
 def _html_page(kind: str, slug: str, iri: str, etag: str) -> Response:
@@ -134,7 +158,8 @@ def _html_page(kind: str, slug: str, iri: str, etag: str) -> Response:
     downloads = {ext: url_for("entities.entity", kind=kind, name=f"{slug}.{ext}") for ext in DOWNLOADS}
     html = render_template("entity.html", page=page, downloads=downloads, truncated=graph.kkg_truncated,
                            sparql=sparql_link(entity_queries.for_entity(entity_queries.PAGE_QUERY, iri)),
-                           description_sparql=sparql_link(entity_queries.for_entity(entity_queries.DESCRIPTION_QUERY, iri)))
+                           description_sparql=sparql_link(entity_queries.for_entity(
+                               entity_queries.description_query(current().settings.max_rows), iri)))
     return cacheable(Response(html, mimetype="text/html"), etag)
 
 
@@ -146,16 +171,15 @@ def ontology(extension: str | None = None):
     cached = not_modified(etag)
     if cached is not None:
         return cached
-    chosen = negotiation.choose_one(negotiation.request_accept(), representations(), _format_values(),
-                                    "html" if extension == "html" else None) if extension in (None, "html") else None
-    if chosen == HTML:
-        graph = page_graph(entity_queries.ONTOLOGY_QUERY, None)
-        view = entity_pages.ontology_view(graph, page_terms(graph))
-        downloads = {ext: url_for("entities.ontology", extension=ext) for ext in DOWNLOADS}
-        html = render_template("ontology.html", page=view, downloads=downloads,
-                               sparql=sparql_link(entity_queries.ONTOLOGY_QUERY))
-        return cacheable(Response(html, mimetype="text/html"), etag)
-    if chosen is not None:
+    if extension in (None, "html"):
+        chosen = negotiation.choose_one(negotiation.request_accept(), representations(), _format_values(), extension)
+        if chosen == HTML:
+            graph = page_graph(entity_queries.ONTOLOGY_QUERY, None)
+            view = entity_pages.ontology_view(graph, page_terms(graph))
+            downloads = {ext: url_for("entities.ontology", extension=ext) for ext in DOWNLOADS}
+            html = render_template("ontology.html", page=view, downloads=downloads,
+                                   sparql=sparql_link(entity_queries.ONTOLOGY_QUERY))
+            return cacheable(Response(html, mimetype="text/html"), etag)
         fmt = negotiation.by_parameter(chosen, negotiation.GRAPH)
     else:
         fmt = negotiation.choose_format(negotiation.GRAPH, negotiation.request_accept(), [], extension)
