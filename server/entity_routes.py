@@ -71,29 +71,39 @@ def _not_found(kind: str, slug: str) -> KkgError:
                     code="not-found", status=404)
 
 
-def page_graph(text: str, iri: str | None) -> Graph:
+def page_graph(text: str, iri: str | None) -> tuple[Graph, bool]:
     """The graph a page is drawn from: the page query's rows (each a statement and the labels of what
-    it names) as triples, or a CONSTRUCT query's answer. ``graph.kkg_truncated`` says when the page
-    query's LIMIT or the server's row cap cut it."""
+    it names) as triples, or a CONSTRUCT query's answer; and whether the page query's LIMIT or the
+    server's row cap cut it."""
     graph = Graph()
     if text == entity_queries.PAGE_QUERY:
         reply = _run(text, iri, "ntriples")
         rows = json.loads(reply["data"])["results"]["bindings"]
+        terms: dict = {}  # each distinct term converted once: rows repeat the same terms and labels
+
+        def term(cell: dict):
+            key = (cell["type"], cell["value"], cell.get("xml:lang"), cell.get("datatype"))
+            found = terms.get(key)
+            if found is None:
+                found = terms[key] = rdf_term(cell)
+            return found
+
+        triples = set()
         for row in rows:
-            s, p, o = (rdf_term(row[name]) for name in ("s", "p", "o"))
-            graph.add((s, p, o))
-            for term, name in ((s, "sLabel"), (p, "pLabel"), (o, "oLabel")):
+            s, p, o = term(row["s"]), term(row["p"]), term(row["o"])
+            triples.add((s, p, o))
+            for node, name in ((s, "sLabel"), (p, "pLabel"), (o, "oLabel")):
                 if name in row:
-                    graph.add((term, RDFS.label, rdf_term(row[name])))
-        graph.kkg_truncated = reply.get("truncated") or len(rows) >= entity_queries.PAGE_ROWS
-        return graph
+                    triples.add((node, RDFS.label, term(row[name])))
+        for triple in triples:
+            graph.add(triple)
+        return graph, bool(reply.get("truncated")) or len(rows) >= entity_queries.PAGE_ROWS
     reply = _run(text, iri, "ntriples")
     if reply["rows"]:  # read by Oxigraph's parser (fastparse: rdflib's where the two could differ)
         for triples in fastparse.read_graphs(SourceFile("page.nt", reply["data"])).values():
             for triple in triples:
                 graph.add(triple)
-    graph.kkg_truncated = reply.get("truncated")
-    return graph
+    return graph, bool(reply.get("truncated"))
 
 
 def rdf_term(cell: dict):
@@ -149,14 +159,14 @@ def _exists(iri: str) -> bool:
 
 
 def _html_page(kind: str, slug: str, iri: str, etag: str) -> Response:
-    graph = page_graph(entity_queries.PAGE_QUERY, iri)
+    graph, truncated = page_graph(entity_queries.PAGE_QUERY, iri)
     node = URIRef(iri)
     if (node, None, None) not in graph and (None, None, node) not in graph:
         raise _not_found(kind, slug)
     terms = page_terms(graph)
     page = entity_pages.view(graph, node, kind, terms)
     downloads = {ext: url_for("entities.entity", kind=kind, name=f"{slug}.{ext}") for ext in DOWNLOADS}
-    html = render_template("entity.html", page=page, downloads=downloads, truncated=graph.kkg_truncated,
+    html = render_template("entity.html", page=page, downloads=downloads, truncated=truncated,
                            sparql=sparql_link(entity_queries.for_entity(entity_queries.PAGE_QUERY, iri)),
                            description_sparql=sparql_link(entity_queries.for_entity(
                                entity_queries.description_query(current().settings.max_rows), iri)))
@@ -174,7 +184,7 @@ def ontology(extension: str | None = None):
     if extension in (None, "html"):
         chosen = negotiation.choose_one(negotiation.request_accept(), representations(), _format_values(), extension)
         if chosen == HTML:
-            graph = page_graph(entity_queries.ONTOLOGY_QUERY, None)
+            graph, _ = page_graph(entity_queries.ONTOLOGY_QUERY, None)
             view = entity_pages.ontology_view(graph, page_terms(graph))
             downloads = {ext: url_for("entities.ontology", extension=ext) for ext in DOWNLOADS}
             html = render_template("ontology.html", page=view, downloads=downloads,

@@ -61,7 +61,7 @@ def home():
     cached = not_modified(etag)
     if cached is not None:
         return cached
-    graph = page_graph(entity_queries.PAGE_QUERY, str(WAR))
+    graph, _ = page_graph(entity_queries.PAGE_QUERY, str(WAR))
     key_figures, war = [], None
     if (WAR, None, None) in graph:
         terms = page_terms(graph)
