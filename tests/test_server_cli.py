@@ -46,7 +46,8 @@ def test_serve_prints_urls_and_serves_extra_files(built, build_dir, tmp_path):
     try:
         assert time.monotonic() - started < 15
         endpoint = re.search(r"SPARQL endpoint:\s+(\S+)", output).group(1)
-        assert re.search(r"query page:\s+http://127\.0\.0\.1:\d+/", output)
+        assert re.search(r"query page:\s+http://127\.0\.0\.1:\d+/query", output)
+        assert re.search(r"home page:\s+http://127\.0\.0\.1:\d+/", output)
         assert re.search(r"stored queries:\s+http://127\.0\.0\.1:\d+/queries", output)
         assert "https://w3id.org/karabakh-kg/graph/file/my-notes" in output
         assert "http://example.org/g" in output

@@ -117,7 +117,7 @@ def test_stored_query_page(client):
     response = client.get("/queries/labels?thing=http://example.org/b", headers={"Accept": "text/html"})
     assert response.mimetype == "text/html"
     page = response.get_data(as_text=True)
-    assert "Labels of a thing" in page and "<td>second</td>" in page
+    assert "Labels of a thing" in page and "<td><span>second</span></td>" in page
     assert 'href="/queries/labels.csv?thing=http://example.org/b"' in page
     bad = client.get("/queries/labels?min=x", headers={"Accept": "text/html"})
     assert bad.status_code == 400
@@ -219,14 +219,14 @@ def test_context_document(seed):
 # -- pages -------------------------------------------------------------------------------------------
 
 def test_query_page_lists_stored_queries_and_loads_nothing_remote(seed, seed_app):
-    page = seed.get("/").get_data(as_text=True)
+    page = seed.get("/query").get_data(as_text=True)
     for stored in seed_app.extensions["karabakh_kg"].stored_queries.values():
         assert f'value="{stored.id}"' in page
     remote = re.findall(r'(?:src|href)="(https?:)?//', page)
     assert remote == []
     for asset in re.findall(r'(?:src|href)="(/static/[^"]+)"', page):
         assert seed.get(asset).status_code == 200
-    response = seed.get("/")
+    response = seed.get("/query")
     assert "default-src 'self'" in response.headers["Content-Security-Policy"]
 
 

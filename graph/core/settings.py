@@ -128,6 +128,11 @@ SETTINGS: tuple[Setting, ...] = (
             "After start-up, answer every stored query that needs no parameter (with its defaults) once "
             "in the background, so that its first request is served from the answer cache; the server "
             "answers other requests meanwhile. Needs `answer_cache_mb` above 0."),
+    Setting("site_base", "", str,
+            "Where the canonical base https://w3id.org/karabakh-kg/ is served, for the links in pages: "
+            "empty links to this server's own paths (`/id/actor/azerbaijan`), so pages work on a laptop; "
+            "`https://w3id.org/karabakh-kg/` links to the published identifiers when the server sits "
+            "behind the w3id.org redirect. The data always keeps the canonical IRIs."),
     Setting("store_endpoint", "", str,
             "SPARQL 1.1 Protocol query URL of an external store (Virtuoso, QLever, Fuseki) holding the "
             "pushed build; `serve` then evaluates every query there instead of in process, and `push` "

@@ -20,7 +20,7 @@ from .answer_cache import key_of as answer_key
 from .federation import WIKIDATA_SPARQL, retarget_all
 from .forked_query import answer as answer_once
 from .pool import STOP_SIGNALS
-from .query import parse_query, run_query
+from .query import parse_query, read_graph_answer, run_query
 from .safety import never_load_graphs, refuse_unlisted_services
 from .service import QueryService, serving_target
 from .stored_queries import StoredQuery, resolve_query_argument, source_text
@@ -30,4 +30,4 @@ from .worker import TRUNCATED_HEADER, Job
 __all__ = ["QueryService", "Job", "TRUNCATED_HEADER", "STOP_SIGNALS", "RemoteStore", "is_remote",
            "parse_query", "run_query", "answer_once", "answer_key", "never_load_graphs",
            "refuse_unlisted_services", "StoredQuery", "load_stored_queries", "resolve_query_argument",
-           "WIKIDATA_SPARQL", "retarget_all", "source_text", "serving_target"]
+           "WIKIDATA_SPARQL", "retarget_all", "source_text", "serving_target", "read_graph_answer"]

@@ -21,8 +21,9 @@ from rdflib.query import Result
 from ..core import formats
 from ..core.errors import KkgError, Location
 from ..core.iris import PREFIXES
-from ..pipeline import input_checks
+from ..pipeline import fastparse, input_checks
 from ..pipeline.export import serialize_graph
+from ..pipeline.sources import SourceFile
 from ..stores import query_text
 from . import choice, oxigraph, query_checks
 
@@ -380,3 +381,11 @@ def serialize_result(result: Result, format_name: str, limit: int | None = None)
         data = input_checks.refuse_unwritable_xml(data.replace(b"\r", b"&#13;"), "SPARQL XML results")
     return data
 
+
+def read_graph_answer(data: bytes) -> Graph:
+    """A graph answer written as N-Triples (a worker's reply) read back into an rdflib Graph, by
+    Oxigraph's parser where it gives rdflib's own terms (``pipeline.fastparse``)."""
+    graph = Graph()
+    for triples in fastparse.read_graphs(SourceFile("answer.nt", data)).values():
+        graph.addN((s, p, o, graph) for s, p, o in triples)
+    return graph

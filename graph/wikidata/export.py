@@ -25,10 +25,10 @@ from decimal import Decimal
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import PROV, RDF, RDFS, XSD
 
-from ..core.iris import BASE, WD, bind_prefixes
+from ..core.iris import BASE, KKG, WD, bind_prefixes
 from ..pipeline.export import _OrderedGraph
 from .statements import Quantity, Skipped, Statement, Time, statements
-from .vocabulary import PQ, PQV, PR, PS, PSV, WIKIBASE, WIKIDATA_PREFIXES, P
+from .vocabulary import PQ, PQV, PR, PS, PSV, WIKIBASE, WIKIDATA_PREFIXES, P, qid_of
 
 EXPORT_BASE = BASE + "wikibase/"
 RANK_IRIS = {"normal": WIKIBASE.NormalRank, "preferred": WIKIBASE.PreferredRank,
@@ -181,3 +181,26 @@ WRITERS = {"wikibase": wikibase_rdf, "quickstatements": quickstatements}
 def serialize(graph: Graph, format_name: str) -> tuple[bytes, list[Skipped]]:
     """The Wikidata-shaped export named ``wikibase`` or ``quickstatements`` of ``graph``, and what was skipped."""
     return WRITERS[format_name](graph)
+
+
+def claim_statement(graph: Graph, claim) -> dict:
+    """The Wikidata statement a claim exports to (as QuickStatements lines), or the reasons it
+    exports to none: what a claim's page shows."""
+    found, skipped = statements(graph)
+    mine = [s for s in found if s.origin == claim]
+    if mine:
+        lines, not_expressible = quickstatements_lines(mine)
+        return {"lines": lines, "reasons": [s.reason for s in not_expressible]}
+    reasons = sorted({s.reason for s in skipped if s.origin == claim})
+    if not reasons:
+        about = graph.value(claim, KKG.about)
+        if not _has_figure(graph, claim):
+            reasons = ["only figures (quantity claims) become Wikidata statements; participation and other "
+                       "claims stay here, with their claimant"]
+        elif about is None or qid_of(graph, about) is None:
+            reasons = ["the event it is about has no verified Wikidata item"]
+    return {"lines": [], "reasons": reasons}
+
+
+def _has_figure(graph: Graph, claim) -> bool:
+    return any(graph.value(claim, p) is not None for p in (KKG.value, KKG.minValue, KKG.maxValue))

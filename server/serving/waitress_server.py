@@ -56,7 +56,7 @@ def address_url(host: str, port: int) -> str:
 
 def urls(base: str) -> dict[str, str]:
     """The URLs worth printing at start-up, under the base URL ``base``."""
-    return {"SPARQL endpoint": f"{base}/sparql", "query page": f"{base}/",
+    return {"SPARQL endpoint": f"{base}/sparql", "home page": f"{base}/", "query page": f"{base}/query",
             "stored queries": f"{base}/queries", "data": f"{base}/data"}
 
 

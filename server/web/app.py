@@ -31,6 +31,7 @@ from . import (
     warm_up,
 )
 from .endpoint import Endpoint
+from .pages import entity_routes, home_routes, search_routes
 
 EXTENSION = "karabakh_kg"
 
@@ -60,7 +61,8 @@ def create_app(test_config: dict | None = None, build=None,
 
     endpoint = Endpoint(sparql.serving_target(build, settings), settings, dict(stored), extra_version)
     app.extensions[EXTENSION] = endpoint
-    for blueprint in (sparql_routes.bp, query_routes.bp, data_routes.bp, ui_routes.bp):
+    for blueprint in (sparql_routes.bp, query_routes.bp, data_routes.bp, ui_routes.bp, home_routes.bp,
+                      entity_routes.bp, search_routes.bp):
         app.register_blueprint(blueprint)
     http_errors.register(app)
     http_manners.register(app)

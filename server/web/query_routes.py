@@ -16,6 +16,7 @@ from ...graph.core.errors import KkgError
 from . import answers, negotiation, protocol
 from .endpoint import current
 from .http_manners import cacheable, etag_for, not_modified, request_etag
+from .pages import result_labels
 
 bp = Blueprint("queries", __name__)
 
@@ -172,16 +173,20 @@ def _page(stored, kind: str, given: dict[str, str], bindings: dict):
                              bindings=bindings))
     table = None
     graph_text = None
+    cells = None
     if kind == formats.TABLE:
         document = json.loads(reply["data"])
         table = document
+        if "results" in document:  # IRIs as links with their labels, literals readable
+            cells = result_labels.readable_rows(document, endpoint, endpoint.settings.site_base,
+                                                request.script_root + "/")
     else:
         graph_text = reply["data"].decode("utf-8")
     values = {p.name: given.get(p.name, p.default or "") for p in stored.params}
     query_string = request.query_string.decode("latin-1")
     twins = {ext: url_for("queries.stored_query", name=f"{stored.id}.{ext}") + (f"?{query_string}" if query_string else "")
              for ext in formats.TWINS[kind]}
-    html = render_template("stored_query.html", query=stored, values=values, table=table,
+    html = render_template("stored_query.html", query=stored, values=values, table=table, cells=cells,
                            graph_text=graph_text, twins=twins, truncated=reply.get("truncated"),
                            rows=reply["rows"], source_url=url_for("queries.stored_query", name=f"{stored.id}.rq"))
     response = Response(html, mimetype="text/html")

@@ -1,14 +1,15 @@
-"""The ``ui`` blueprint: the HTML query page for people (editor, stored query picker, results
+"""The ``ui`` blueprint: the HTML query page for people (``/query``) (editor, stored query picker, results
 table with download links). Plain HTML and a small vanilla script served from ``static/``; nothing
 is fetched from other sites.
 """
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, render_template, url_for
+from flask import Blueprint, Response, render_template, request, url_for
 
 from ...graph.core import formats
 from ...graph.core.errors import KkgError
+from ...graph.core.iris import BASE
 from .endpoint import current
 
 bp = Blueprint("ui", __name__)
@@ -48,8 +49,11 @@ def page_context() -> dict:
     limits = {"timeout": settings.query_timeout, "max_rows": settings.max_rows}
     example = ("SELECT ?graph (COUNT(*) AS ?triples)\nWHERE { GRAPH ?graph { ?s ?p ?o } }\n"
                "GROUP BY ?graph\nORDER BY DESC(?triples)\n")
+    if request.path == url_for("ui.index"):  # /query?query=...: a page's "open in SPARQL" link
+        example = request.args.get("query", example)
+    links = {"base": BASE, "site": settings.site_base or request.script_root + "/"}  # for readable results
     return {"stored": stored, "downloads": downloads, "limits": limits, "example": example,
-            "graphs": endpoint.graph_names()}
+            "graphs": endpoint.graph_names(), "links": links}
 
 
 def query_page() -> Response:
@@ -59,7 +63,8 @@ def query_page() -> Response:
     return response
 
 
-@bp.route("/")
+@bp.route("/query")
 def index():
-    """The query page."""
+    """The query page; ``?query=`` puts a query in its editor (the pages' "open in SPARQL" links).
+    The home page is ``/`` (home_routes.py)."""
     return query_page()

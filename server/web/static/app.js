@@ -21,19 +21,67 @@
     return node;
   }
 
-  function cell(term) {
+  var links = JSON.parse(document.getElementById("link-settings").textContent);
+  var NUMERIC = /#(integer|int|long|short|decimal|double|float|nonNegativeInteger|positiveInteger)$/;
+
+  // Our identifiers link to their pages (where the canonical base is served); others to themselves.
+  function href(iri) {
+    return iri.indexOf(links.base) === 0 ? links.site + iri.slice(links.base.length) : iri;
+  }
+
+  function number(text) {
+    var n = Number(text);
+    if (!isFinite(n) || text.trim() === "") return text;
+    return n.toLocaleString("en-US", { maximumFractionDigits: 20 });
+  }
+
+  function cell(term, severalLanguages) {
     var td = el("td");
     if (!term) return td;
     if (term.type === "uri") {
-      td.appendChild(el("a", term.value, { href: term.value }));
+      td.appendChild(el("a", term.value, { href: href(term.value), title: term.value, "data-iri": term.value }));
     } else if (term.type === "bnode") {
       td.textContent = "_:" + term.value;
+    } else if (term.datatype && NUMERIC.test(term.datatype)) {
+      td.textContent = number(term.value);
+      td.className = "number";
+      td.title = term.datatype;
     } else {
       td.textContent = term.value;
-      if (term["xml:lang"]) td.appendChild(el("small", "@" + term["xml:lang"]));
+      if (term["xml:lang"] && severalLanguages) td.appendChild(el("small", " @" + term["xml:lang"]));
       else if (term.datatype) td.title = term.datatype;
     }
     return td;
+  }
+
+  // Put each IRI's label on its links: one SELECT of the labels, sent to the same endpoint.
+  function addLabels(container) {
+    var anchors = container.querySelectorAll("a[data-iri]"), seen = {}, iris = [];
+    Array.prototype.forEach.call(anchors, function (a) {
+      var iri = a.getAttribute("data-iri");
+      if (!seen[iri] && iris.length < 1000 && !/[<>"{}|^`\\ ]/.test(iri)) { seen[iri] = true; iris.push(iri); }
+    });
+    if (!iris.length) return;
+    var query = "PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>\nSELECT ?iri ?label WHERE { VALUES ?iri { " +
+      iris.map(function (i) { return "<" + i + ">"; }).join(" ") + " }\n  GRAPH ?g { ?iri rdfs:label ?label } " +
+      "FILTER (?g != <" + links.base + "graph/inferred>) }";
+    fetch(endpoint, {
+      method: "POST",
+      headers: { "Content-Type": "application/x-www-form-urlencoded", "Accept": "application/sparql-results+json" },
+      body: new URLSearchParams({ query: query }).toString()
+    }).then(function (response) { return response.ok ? response.json() : null; }).then(function (doc) {
+      if (!doc) return;
+      var labels = {};
+      doc.results.bindings.forEach(function (row) {
+        var lang = row.label["xml:lang"] || "";
+        var known = labels[row.iri.value];
+        if (!known || (lang === "en" && known.lang !== "en")) labels[row.iri.value] = { text: row.label.value, lang: lang };
+      });
+      Array.prototype.forEach.call(anchors, function (a) {
+        var label = labels[a.getAttribute("data-iri")];
+        if (label) a.textContent = label.text;
+      });
+    }).catch(function () { /* the IRIs stay as they are */ });
   }
 
   function showTable(doc) {
@@ -44,14 +92,21 @@
     var vars = doc.head.vars, rows = doc.results.bindings;
     var wrap = el("div", null, { "class": "table-wrap" });
     var table = el("table"), head = el("tr"), body = el("tbody");
-    vars.forEach(function (v) { head.appendChild(el("th", v)); });
+    var several = {};  // a language tag only in columns holding several languages
+    vars.forEach(function (v) {
+      head.appendChild(el("th", v, { scope: "col" }));
+      var languages = {};
+      rows.forEach(function (row) { if (row[v] && row[v]["xml:lang"]) languages[row[v]["xml:lang"]] = true; });
+      several[v] = Object.keys(languages).length > 1;
+    });
     var thead = el("thead"); thead.appendChild(head); table.appendChild(thead);
     rows.forEach(function (row) {
       var tr = el("tr");
-      vars.forEach(function (v) { tr.appendChild(cell(row[v])); });
+      vars.forEach(function (v) { tr.appendChild(cell(row[v], several[v])); });
       body.appendChild(tr);
     });
     table.appendChild(body); wrap.appendChild(table); output.appendChild(wrap);
+    addLabels(wrap);
     return rows.length;
   }
 
