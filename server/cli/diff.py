@@ -9,7 +9,7 @@ import click
 from ...graph.core import formats
 from ...graph.pipeline import dataset_diff
 from ...graph.pipeline.export import serialize_graph
-from .support import reports_errors
+from .support import reports_errors, write_output
 
 DIFF_FORMATS = ["table"] + [f.name for f in formats.RDF_FORMATS]
 
@@ -31,10 +31,5 @@ def diff(old, new, format_name, output):
         data = dataset_diff.describe(result).encode("utf-8")
     else:
         data = serialize_graph(dataset_diff.changesets(result), format_name)
-    if output:
-        with open(output, "wb") as handle:
-            handle.write(data)
-    else:
-        sys.stdout.buffer.write(data)
-        sys.stdout.buffer.flush()
+    write_output(data, output)
     sys.exit(1 if result.added or result.removed else 0)
