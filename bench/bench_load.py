@@ -80,6 +80,7 @@ class Peer:
     name: str
     start: object  # () -> common.Server
     path: str  # "/sparql" or "/query"
+    start_limited: object = None  # () -> common.Server with a query time limit, when start's has none
 
 
 def oxigraph_binary() -> str | None:
@@ -88,8 +89,11 @@ def oxigraph_binary() -> str | None:
     return str(beside) if beside.is_file() else shutil.which("oxigraph")
 
 
-def start_oxigraph(build_dir: Path, work: Path) -> common.Server:
-    """The Oxigraph server over the same N-Quads (loaded once into a store directory of ``work``)."""
+def start_oxigraph(build_dir: Path, work: Path, time_limit: bool = False) -> common.Server:
+    """The Oxigraph server over the same N-Quads (loaded once into a store directory of ``work``);
+    ``time_limit``: with karabakh-kg's query time limit (``--timeout-s``), which makes it start a
+    thread per query: under 32 clients it then ran out of threads and crashed here, so only the
+    runaway measurement uses it."""
     binary = oxigraph_binary()
     store = work / f"oxigraph-{build_dir.name}"
     if not (store / "loaded").is_file():
@@ -99,7 +103,7 @@ def start_oxigraph(build_dir: Path, work: Path) -> common.Server:
         (store / "loaded").write_text("ok")
     port = common.free_port()
     command = [binary, "serve-read-only", "--location", str(store), "--bind", f"127.0.0.1:{port}",
-               "--union-default-graph", "--timeout-s", str(QUERY_TIMEOUT)]
+               "--union-default-graph"] + (["--timeout-s", str(QUERY_TIMEOUT)] if time_limit else [])
     return common.Server("Oxigraph server", command, f"http://127.0.0.1:{port}/query")
 
 
@@ -107,7 +111,8 @@ def peers(build_dir: Path, work: Path, skip: set[str]) -> list[Peer]:
     """The servers to measure, karabakh-kg first and the Oxigraph server second (the reference)."""
     found = [Peer("karabakh-kg serve (default)", lambda: common.start_karabakh(build_dir), "/sparql")]
     if "oxigraph" not in skip and oxigraph_binary():
-        found.append(Peer("Oxigraph server", lambda: start_oxigraph(build_dir, work), "/query"))
+        found.append(Peer("Oxigraph server", lambda: start_oxigraph(build_dir, work), "/query",
+                          lambda: start_oxigraph(build_dir, work, time_limit=True)))
     if "rdflib-endpoint" not in skip:
         try:
             import rdflib_endpoint  # noqa: F401 - only whether it is installed
@@ -184,9 +189,11 @@ def wrk_lookups(base: str, path: str, subjects: list[str], evaluated: bool, clie
         script.flush()
         command = ["wrk", f"-t{min(2, clients)}", f"-c{clients}", f"-d{max(1, round(seconds))}s",
                    f"--timeout={common.HTTP_TIMEOUT}s", "-s", script.name, base]
-        done = subprocess.run(command, capture_output=True, text=True, check=True,
-                              timeout=seconds + common.HTTP_TIMEOUT + 30)
-    line = next(line for line in done.stdout.splitlines() if line.startswith("WRK-JSON "))
+        done = subprocess.run(command, capture_output=True, text=True, timeout=seconds + common.HTTP_TIMEOUT + 30)
+    line = next((line for line in done.stdout.splitlines() if line.startswith("WRK-JSON ")), None)
+    if line is None:  # wrk could not connect at all (the server is gone)
+        print(f"  wrk failed: {done.stderr.strip()[-300:]}", file=sys.stderr)
+        return common.Load(0, 1, seconds, None, None, "wrk")
     summary = json.loads(line.split(" ", 1)[1])
     answered = summary["requests"] > 0
     return common.Load(summary["requests"] - summary["other"], summary["other"] + summary["socket_errors"],
@@ -297,25 +304,49 @@ def beside_idle_connections(base: str, path: str, subjects: list[str], count: in
     return {"opened": len(idle), "status": status, "seconds": elapsed}
 
 
+def drain(server: common.Server) -> None:
+    """Read the server's standard error as it comes (keeping the last lines for a failure): a
+    server whose log fills an unread pipe blocks on its next log line (waitress warns of its task
+    queue depth under load)."""
+    kept: list[str] = []
+    server.log_tail = kept
+
+    def read() -> None:
+        for line in server.process.stderr:
+            kept.append(line)
+            del kept[:-50]
+
+    threading.Thread(target=read, name="drain-stderr", daemon=True).start()
+
+
 def measure(peer: Peer, subjects: list[str], clients: list[int], seconds: float) -> Figures:
     """Every measurement of one server, started for them and stopped after."""
     figures = Figures(peer.name)
     print(f"starting {peer.name} ...", file=sys.stderr)
-    server = peer.start()
+    server = started(peer.start)
     try:
-        server.wait_idle(limit=120)
-        base = server.base
         for evaluated in (False, True):
             mix = "evaluated" if evaluated else "rotating"
             for count in clients:
-                figures.loads[(mix, count)] = lookups(base, peer.path, subjects, evaluated, count, seconds)
+                figures.loads[(mix, count)] = lookups(server.base, peer.path, subjects, evaluated, count, seconds)
                 print(f"  {mix} x{count}: {figures.loads[(mix, count)].rps:,.0f}/s", file=sys.stderr)
+        figures.idle = beside_idle_connections(server.base, peer.path, subjects, IDLE_CONNECTIONS)
         if peer.name != "rdflib-endpoint":
-            figures.runaway = beside_runaways(base, peer.path, subjects, seconds)
-        figures.idle = beside_idle_connections(base, peer.path, subjects, IDLE_CONNECTIONS)
+            if peer.start_limited:
+                server.stop()
+                server = started(peer.start_limited)
+            figures.runaway = beside_runaways(server.base, peer.path, subjects, seconds)
     finally:
         server.stop()
     return figures
+
+
+def started(start) -> common.Server:
+    """A server started, its log drained, once it is idle after start-up."""
+    server = start()
+    drain(server)
+    server.wait_idle(limit=120)
+    return server
 
 
 # -- report ------------------------------------------------------------------------------------------
