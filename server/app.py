@@ -25,8 +25,8 @@ from ..graph import remote_store
 from ..graph import settings as settings_mod
 from ..graph import stored_queries as stored_mod
 from ..graph import wikidata_federation
-from . import (data_routes, http_errors, http_manners, query_routes, safety, sparql_routes,
-               ui_routes, warm_up)
+from . import (data_routes, health_routes, http_errors, http_manners, query_routes, safety,
+               sparql_routes, ui_routes, warm_up)
 from .endpoint import Endpoint
 
 EXTENSION = "karabakh_kg"
@@ -47,10 +47,13 @@ def _as_build(build, settings: settings_mod.Settings) -> build_mod.Build | remot
 
 
 def create_app(test_config: dict | None = None, build=None,
-               settings: settings_mod.Settings | None = None, extra_version: str = "") -> Flask:
+               settings: settings_mod.Settings | None = None, extra_version: str = "",
+               supervised: bool = False) -> Flask:
     """A ready app serving ``build`` with ``settings`` (resolved from the environment when None).
 
     ``extra_version`` changes the ETags when extra files are served beside the build.
+    ``supervised``: a supervisor replaces this process when it ends (granian, ``--processes``), so
+    the app ends it when its query workers can no longer start (see Endpoint).
     """
     safety.never_load_graphs()
     config = dict(test_config or {})
@@ -69,9 +72,9 @@ def create_app(test_config: dict | None = None, build=None,
     app.config.update(config)
     app.logger.setLevel(logging.INFO)
 
-    endpoint = Endpoint(_as_build(build, settings), settings, dict(stored), extra_version)
+    endpoint = Endpoint(_as_build(build, settings), settings, dict(stored), extra_version, supervised)
     app.extensions[EXTENSION] = endpoint
-    for blueprint in (sparql_routes.bp, query_routes.bp, data_routes.bp, ui_routes.bp):
+    for blueprint in (sparql_routes.bp, query_routes.bp, data_routes.bp, ui_routes.bp, health_routes.bp):
         app.register_blueprint(blueprint)
     http_errors.register(app)
     http_manners.register(app)

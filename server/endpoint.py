@@ -8,19 +8,21 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import logging
+import os
+import signal
 import threading
 import time
 import uuid
 from collections import OrderedDict
 from typing import Callable
 
-from flask import current_app
+from flask import current_app, has_request_context, request
 
 from ..graph import build as build_mod
 from ..graph import engine, remote_store
 from ..graph.errors import KkgError
 from ..graph.settings import Settings
-from . import answer_cache, description, pool as pool_mod, safety, worker as worker_mod
+from . import answer_cache, description, pool as pool_mod, query_budget, safety, sizing, worker as worker_mod
 
 log = logging.getLogger("karabakh_kg.server.endpoint")
 
@@ -64,7 +66,9 @@ class Endpoint:
     """
 
     def __init__(self, build: build_mod.Build | remote_store.RemoteStore, settings: Settings,
-                 stored_queries: dict, extra_version: str = ""):
+                 stored_queries: dict, extra_version: str = "", supervised: bool = False):
+        settings = sizing.resolved(settings)
+        self.supervised = supervised  # a supervisor replaces this server process when it ends
         self.remote = build if remote_store.is_remote(build) else None
         self.build = None if self.remote else build
         self.dataset = self.remote or build.dataset
@@ -81,8 +85,10 @@ class Endpoint:
         self.pool = pool_mod.WorkerPool(
             self.dataset, settings.query_workers,
             worker_mod.Config(list(settings.federation_allow_list), known, hosts),
-            memory_mb=settings.query_memory_mb, hard_limit=settings.query_timeout * 2 + 10)
+            memory_mb=settings.query_memory_mb, hard_limit=settings.query_timeout * 2 + 10,
+            slow_after=settings.slow_query_seconds, max_slow=settings.max_slow_queries, on_broken=self._broken)
         self._gate = threading.BoundedSemaphore(max(1, settings.max_concurrent_queries))
+        self.budget = query_budget.QueryBudget(settings.client_query_seconds)
         self.memo = _Memo(size=0 if self.remote else 32)
         self._store_counts = _Memo(size=2)  # an external store's statistics, per cache_max_age period
         self.answers = answer_cache.AnswerCache(0 if self.remote else settings.answer_cache_mb * 1024 * 1024,
@@ -99,27 +105,55 @@ class Endpoint:
         """Stop the query workers."""
         self.pool.close()
 
+    def health(self) -> tuple[bool, dict]:
+        """Whether this server process can answer queries, and its query workers' state (/health)."""
+        state = self.pool.state()
+        if self.pool.closed:
+            return False, {**state, "problem": "the server is shutting down"}
+        if self.pool.broken:
+            return False, {**state, "problem": self.pool.broken}
+        return True, state
+
+    def _broken(self, reason: str) -> None:
+        """The pool cannot start workers any more: under a supervisor (granian, or ``--processes``),
+        end this server process gracefully (SIGTERM: requests in flight are finished) so that a
+        fresh one, with a fresh spawner, replaces it; otherwise /health reports it (503)."""
+        if not self.supervised:
+            log.error("the server cannot start query workers any more (%s): /health reports it; restart "
+                      "the server", reason)
+            return
+        log.error("ending this server process so that its supervisor starts a fresh one (%s)", reason)
+        os.kill(os.getpid(), signal.SIGTERM)
+
     def run(self, job: worker_mod.Job, background: bool = False) -> dict:
         """Evaluate a job in a worker, within the concurrency cap and the time limit.
 
-        When the cap is reached the request is refused at once with 503 and Retry-After rather than
-        queued. A failed query raises its KkgError. A query answered before is answered from the
+        A query waits for a free query worker in the pool's queue (at most ``queue_wait`` seconds);
+        beyond ``max_concurrent_queries`` queries evaluating or waiting it is refused at once with
+        503 and Retry-After, and a client over its slow-query budget gets 429 (query_budget.py).
+        A failed query raises its KkgError. A query answered before is answered from the
         answer cache (answer_cache.py), without a worker; identical queries arriving together are
         evaluated once. ``background`` jobs (the warm-up's, one at a time) do not count against
         max_concurrent_queries; they do occupy a query worker while they run.
         """
-        return self.answers.answer(answer_cache.key_of(job), lambda: self._evaluate(job, background),
+        client = None if background or not has_request_context() else (request.remote_addr or "")
+        return self.answers.answer(answer_cache.key_of(job), lambda: self._evaluate(job, background, client),
                                    wait=self.settings.query_timeout * 2 + 10, crowded=self._busy)
 
-    def _evaluate(self, job: worker_mod.Job, background: bool = False) -> dict:
+    def _evaluate(self, job: worker_mod.Job, background: bool = False, client: str | None = None) -> dict:
         if background:
             return self._reply(self._in_a_worker(job))
+        self.budget.check(client)
         if not self._gate.acquire(blocking=False):
             raise self._busy()
+        started = time.monotonic()
         try:
             reply = self._in_a_worker(job)
         finally:
             self._gate.release()
+            ran = time.monotonic() - started
+            if ran >= self.settings.slow_query_seconds:
+                self.budget.charge(client, ran)
         return self._reply(reply)
 
     def _in_a_worker(self, job: worker_mod.Job) -> dict:
@@ -134,7 +168,7 @@ class Endpoint:
         limit = self.settings.query_timeout
         started = time.monotonic()
         try:
-            return self.pool.run(job, limit)
+            return self.pool.run(job, limit, wait=self.settings.queue_wait)
         except KkgError as exc:
             if exc.code != "worker-crashed" or not job.native or not engine.runs_natively(self.dataset, job.text):
                 raise
@@ -144,13 +178,13 @@ class Endpoint:
             left = limit - (time.monotonic() - started)
             if left <= 0:
                 raise
-            return self.pool.run(dataclasses.replace(job, native=False), left, limit=limit)
+            return self.pool.run(dataclasses.replace(job, native=False), left, limit=limit, wait=self.settings.queue_wait)
 
     def _busy(self) -> KkgError:
-        """The 503 for a request beyond max_concurrent_queries (evaluating, or waiting for one)."""
+        """The 503 for a request beyond max_concurrent_queries (evaluating, or waiting for a worker)."""
         retry = max(1, round(self.settings.query_timeout / 2))
-        return KkgError(f"the server is already answering {self.settings.max_concurrent_queries} queries "
-                        f"(setting max_concurrent_queries); retry in {retry} s", code="busy", status=503,
+        return KkgError(f"the server is already answering or queueing {self.settings.max_concurrent_queries} "
+                        f"queries (setting max_concurrent_queries); retry in {retry} s", code="busy", status=503,
                         headers={"Retry-After": str(retry)})
 
     @staticmethod

@@ -26,7 +26,7 @@ from rdflib.query import Result
 from ..graph import memo
 from ..graph import query as query_mod
 from ..graph.errors import KkgError, Location
-from . import negotiation, safety
+from . import direct_query, negotiation, safety
 
 log = logging.getLogger("karabakh_kg.server.worker")
 
@@ -117,6 +117,10 @@ def error_from_reply(reply: dict) -> KkgError:
 
 
 def _execute(dataset, job: Job, config: Config) -> dict:
+    direct = direct_query.answer(dataset, job.text, job.bindings, job.default_graphs, job.named_graphs)
+    if direct is not None:  # a plain query, answered by Oxigraph without rdflib's parse
+        kind = negotiation.GRAPH if direct.type in ("CONSTRUCT", "DESCRIBE") else negotiation.TABLE
+        return _finish(direct, job, job.choice.for_kind(kind))
     parsed = parsed_query(job.text, job.source)
     safety.refuse_unlisted_services(parsed, config.allow_list, job.source)
     kind = negotiation.KIND_OF_QUERY[parsed.algebra.name]
@@ -136,11 +140,21 @@ def _execute(dataset, job: Job, config: Config) -> dict:
         raise _service_failure(parsed, exc) from None
     finally:
         parsed.algebra["datasetClause"] = own_clause  # the cached query keeps its own FROM clauses
+    return _serialised(capped, rows, limit, format_name, result.type)
+
+
+def _finish(result: Result, job: Job, format_name: str) -> dict:
+    """The reply for a result evaluated without rdflib's parse (direct_query.py): capped, written."""
+    capped, rows, truncated = _capped(result, job.max_rows, job.text)
+    return _serialised(capped, rows, _limit_reached(result, rows, job.max_rows, truncated), format_name,
+                       result.type)
+
+
+def _serialised(capped: Result, rows: int, limit: int | None, format_name: str, kind: str) -> dict:
     data = query_mod.serialize_result(capped, format_name)
     if limit:
         data = note_truncation(data, format_name, limit)
-    return {"ok": True, "data": data, "format": format_name, "type": result.type, "rows": rows,
-            "truncated": limit}
+    return {"ok": True, "data": data, "format": format_name, "type": kind, "rows": rows, "truncated": limit}
 
 
 def _limit_reached(result: Result, rows: int, max_rows: int, truncated: bool) -> int | None:

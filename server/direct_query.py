@@ -1,0 +1,66 @@
+"""Plain queries answered by Oxigraph alone, without rdflib's parser (a query worker's fast path).
+
+rdflib's SPARQL parser (pyparsing) takes milliseconds for a one-line look-up: more than Oxigraph
+takes to parse and evaluate it, and more than the rest of the request. A worker keeps the queries
+it parsed (worker.parsed_query), but a client asking about hundreds of different subjects misses
+that cache every time. Most of what the parse is for (a query's dataset clause, pre-bound
+parameters, the SERVICE allow-list) does not concern a plain query, so one that needs none of it
+goes straight to Oxigraph, which parses it itself:
+
+- the dataset is held by Oxigraph (not rdflib's store, not an external store);
+- no pre-bound parameters, no protocol dataset (``default-graph-uri``/``named-graph-uri``);
+- its text has no ``SERVICE`` (Oxigraph would call it from Rust, out of reach of the worker's
+  audit hook), no ``FROM`` (the dataset clause decides the graphs) and no backslash (a ``\\u``
+  escape could spell either keyword);
+- it starts, after its prologue, with SELECT, ASK, CONSTRUCT or DESCRIBE.
+
+Every other query, and every query Oxigraph refuses or fails on, takes the usual path (rdflib's
+parse, the checks, then Oxigraph's or rdflib's evaluation), so error messages keep rdflib's line
+and column, and what that path checks is never skipped. The answer is the same as the usual path's
+for such a query: that path hands the same text to the same Oxigraph call (engine.native_query).
+"""
+
+from __future__ import annotations
+
+import re
+
+from rdflib.query import Result
+
+from ..graph import engine, memo
+from ..graph.iris import PREFIXES
+
+# The prologue (comments, PREFIX and BASE declarations), then the query form.
+_FORM = re.compile(
+    r"(?:\s+|#[^\n]*(?:\n|$)|PREFIX\s*[^\s:<>]*:\s*<[^<>\s]*>|BASE\s*<[^<>\s]*>)*"
+    r"(SELECT|ASK|CONSTRUCT|DESCRIBE)\b", re.IGNORECASE)
+_NEEDS_RDFLIB = re.compile(r"\bSERVICE\b|\bFROM\b|\\", re.IGNORECASE)
+
+
+@memo.per_text
+def query_form(text: str) -> str | None:
+    """``SELECT``, ``ASK``, ``CONSTRUCT`` or ``DESCRIBE`` when the text may go straight to Oxigraph
+    (see the module's conditions on the text), else None."""
+    if _NEEDS_RDFLIB.search(text):
+        return None
+    found = _FORM.match(text)
+    return found.group(1).upper() if found else None
+
+
+def answer(dataset, text: str, bindings: dict | None, default_graphs, named_graphs) -> Result | None:
+    """The query's rdflib Result evaluated by Oxigraph from its text alone, or None when it must
+    take the usual path (see the module docstring): then nothing was evaluated, or Oxigraph
+    refused or failed on it and the usual path decides what the client is told."""
+    if bindings or default_graphs is not None or named_graphs is not None:
+        return None
+    if engine.engine_of(dataset) != "oxigraph":
+        return None
+    form = query_form(text)
+    if form is None:
+        return None
+    try:
+        result = engine.native_query(dataset, text, None, None, PREFIXES)
+    except (SyntaxError, RuntimeError, ValueError, TypeError):
+        return None
+    if form == "DESCRIBE":
+        result.type = "DESCRIBE"
+    return result
