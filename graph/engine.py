@@ -192,6 +192,7 @@ def runs_natively(dataset, text: str | None) -> bool:
 
 _calls_service = memo.finds(_SERVICE)
 _draws_random = memo.finds(_RANDOM)
+draws_random = _draws_random  # whether a query text calls RAND(), UUID() or STRUUID()
 
 
 def _in_a_new_thread(evaluate):

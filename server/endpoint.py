@@ -22,7 +22,8 @@ from ..graph import build as build_mod
 from ..graph import engine, remote_store
 from ..graph.errors import KkgError
 from ..graph.settings import Settings
-from . import answer_cache, description, pool as pool_mod, query_budget, safety, sizing, worker as worker_mod
+from . import (answer_cache, description, lookup_lane, pool as pool_mod, query_budget, safety, sizing,
+               worker as worker_mod)
 
 log = logging.getLogger("karabakh_kg.server.endpoint")
 
@@ -143,6 +144,9 @@ class Endpoint:
     def _evaluate(self, job: worker_mod.Job, background: bool = False, client: str | None = None) -> dict:
         if background:
             return self._reply(self._in_a_worker(job))
+        looked_up = None if self.remote else lookup_lane.answer(self.dataset, job)
+        if looked_up is not None:  # one triple pattern about a named subject: no worker needed
+            return looked_up
         self.budget.check(client)
         if not self._gate.acquire(blocking=False):
             raise self._busy()
