@@ -214,8 +214,7 @@ def start_karabakh(build_dir: Path, engine: str | None = None, answer_cache_mb: 
         command += ["--max-concurrent-queries", str(max_concurrent)]
     if processes > 1:
         command += ["--processes", str(processes)]
-    if http_server != "waitress":
-        command += ["--http-server", http_server]
+    command += ["--http-server", http_server]  # always named: the default is no longer waitress
     env = {} if answer_cache_mb is None else {"KARABAKH_KG_ANSWER_CACHE_MB": str(answer_cache_mb)}
     return Server("karabakh-kg", command, f"http://127.0.0.1:{port}/sparql", env)
 
