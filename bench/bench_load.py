@@ -364,7 +364,8 @@ def report(results: list[Figures], clients: list[int], seconds: float, triples: 
     emit(f"## Serving under load ({triples:,} triples; {seconds:g} s per run; {common.machine()})", "",
          "Look-ups `SELECT ?p ?o WHERE { <s> ?p ?o }` over 500 subjects (wrk). *rotating*: the 500 texts "
          "in turn; *evaluated*: every request a text of its own. Refused: non-2xx answers and socket errors.",
-         "", "| server | mix | clients | look-ups/s | refused | p99 | ratio to Oxigraph |", "|---|---|---|---|---|---|---|")
+         "", "| server | mix | clients | look-ups/s | refused | p99 | ratio to Oxigraph |",
+         "|---|---|---|---|---|---|---|")
     for figures in results:
         for (mix, count), load in figures.loads.items():
             peer = oxigraph.loads.get((mix, count)) if oxigraph else None

@@ -150,17 +150,18 @@ class Endpoint:
         self.budget.check(client)
         if not self._gate.acquire(blocking=False):
             raise self._busy()
-        started = time.monotonic()
+
+        def charge(seconds: float) -> None:  # a query that turned slow counts in full against its client
+            if seconds >= self.settings.slow_query_seconds:
+                self.budget.charge(client, seconds)
+
         try:
-            reply = self._in_a_worker(job)
+            reply = self._in_a_worker(job, charge)
         finally:
             self._gate.release()
-            ran = time.monotonic() - started
-            if ran >= self.settings.slow_query_seconds:
-                self.budget.charge(client, ran)
         return self._reply(reply)
 
-    def _in_a_worker(self, job: worker_mod.Job) -> dict:
+    def _in_a_worker(self, job: worker_mod.Job, on_ran: Callable[[float], None] | None = None) -> dict:
         """The worker's reply; when the worker died evaluating the job with Oxigraph's engine, the
         job again with rdflib's engine over the same store, within what is left of the time limit.
 
@@ -172,7 +173,7 @@ class Endpoint:
         limit = self.settings.query_timeout
         started = time.monotonic()
         try:
-            return self.pool.run(job, limit, wait=self.settings.queue_wait)
+            return self.pool.run(job, limit, wait=self.settings.queue_wait, on_ran=on_ran)
         except KkgError as exc:
             if exc.code != "worker-crashed" or not job.native or not engine.runs_natively(self.dataset, job.text):
                 raise
@@ -182,7 +183,8 @@ class Endpoint:
             left = limit - (time.monotonic() - started)
             if left <= 0:
                 raise
-            return self.pool.run(dataclasses.replace(job, native=False), left, limit=limit, wait=self.settings.queue_wait)
+            return self.pool.run(dataclasses.replace(job, native=False), left, limit=limit,
+                                 wait=self.settings.queue_wait, on_ran=on_ran)
 
     def _busy(self) -> KkgError:
         """The 503 for a request beyond max_concurrent_queries (evaluating, or waiting for a worker)."""

@@ -371,12 +371,13 @@ class WorkerPool:
             log.warning("could not start a replacement query worker; will retry on demand")
 
     def run(self, job: worker_mod.Job, timeout: float, limit: float | None = None,
-            wait: float | None = None) -> dict:
+            wait: float | None = None, on_ran: Callable[[float], None] | None = None) -> dict:
         """Evaluate a job in a worker within ``timeout`` seconds; a 503 KkgError naming the time
         limit (``limit``, else ``timeout``) when it overruns, or when it becomes slow while
         ``max_slow`` slow queries run already.
 
         Waiting for an idle worker is bounded by ``wait`` (else ``timeout``) seconds.
+        ``on_ran(seconds)`` is told how long the job held a worker (waiting in the queue not counted).
         """
         if self.closed:
             raise KkgError("the server is shutting down", code="no-workers", status=503,
@@ -390,7 +391,12 @@ class WorkerPool:
             self._discard(found)
             raise KkgError("a query worker died; try again", code="worker-died", status=503,
                            headers={"Retry-After": "1"}) from None
-        answered, demoted = self._await(found, timeout)
+        sent = time.monotonic()
+        try:
+            answered, demoted = self._await(found, timeout)
+        finally:
+            if on_ran is not None:  # the time this query held a worker, however it ended
+                on_ran(time.monotonic() - sent)
         if not answered:
             self._discard(found)
             self._replace()

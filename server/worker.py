@@ -118,7 +118,9 @@ def error_from_reply(reply: dict) -> KkgError:
 
 def _execute(dataset, job: Job, config: Config) -> dict:
     form = direct_query.form_of(dataset, job.text, job.bindings, job.default_graphs, job.named_graphs)
-    if form is not None and job.native:  # (not native: Oxigraph crashed on it; rdflib's engine answers)  # a plain query: Oxigraph answers it without rdflib's parse
+    # a plain query: Oxigraph answers it without rdflib's parse (unless it crashed Oxigraph before:
+    # then job.native is False and rdflib's engine answers)
+    if form is not None and job.native:
         reply = _direct(dataset, job, form)
         if reply is not None:
             return reply

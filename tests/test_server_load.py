@@ -243,3 +243,18 @@ def _spawner_under(server_process: int) -> int:
             return found[0]
         time.sleep(0.1)
     raise AssertionError(f"no single spawner under {server_process}: {_children(server_process)}")
+
+
+# -- defaults chosen from the cores -------------------------------------------------------------------
+
+def test_automatic_sizes_leave_a_fast_lane_and_keep_given_values():
+    from karabakh_kg.server import sizing
+
+    chosen = sizing.resolved(settings_mod.resolve({}, environ={}))
+    assert chosen.processes == sizing.cores()
+    assert chosen.query_workers >= 2 and chosen.query_workers * chosen.processes >= 2 * sizing.cores()
+    assert 1 <= chosen.max_slow_queries < chosen.query_workers
+    given = sizing.resolved(settings_mod.resolve({"processes": 3, "query_workers": 5, "max_slow_queries": 5},
+                                                 environ={}))
+    assert (given.processes, given.query_workers, given.max_slow_queries) == (3, 5, 5)
+    assert settings_mod.resolve({}, environ={}).http_server == "granian"
