@@ -203,7 +203,8 @@ class Server:
 
 
 def start_karabakh(build_dir: Path, engine: str | None = None, answer_cache_mb: int | None = None,
-                   max_concurrent: int | None = None, processes: int = 1, http_server: str = "waitress") -> Server:
+                   max_concurrent: int | None = None, processes: int | None = None,
+                   http_server: str | None = None) -> Server:
     """karabakh-kg over the build; None keeps a setting's default. The answer cache is set through
     the environment (``serve`` has no flag for it)."""
     port = free_port()
@@ -212,9 +213,9 @@ def start_karabakh(build_dir: Path, engine: str | None = None, answer_cache_mb: 
         command += ["--engine", engine]
     if max_concurrent:
         command += ["--max-concurrent-queries", str(max_concurrent)]
-    if processes > 1:
+    if processes:
         command += ["--processes", str(processes)]
-    if http_server != "waitress":
+    if http_server:
         command += ["--http-server", http_server]
     env = {} if answer_cache_mb is None else {"KARABAKH_KG_ANSWER_CACHE_MB": str(answer_cache_mb)}
     return Server("karabakh-kg", command, f"http://127.0.0.1:{port}/sparql", env)

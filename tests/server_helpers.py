@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -244,10 +245,7 @@ class Listener:
                 continue
             with conn:
                 conn.settimeout(1)
-                try:
-                    request = conn.recv(65536)
-                except OSError:
-                    request = b""
+                request = _whole_request(conn)
                 self.connections.append(request)
                 conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/sparql-results+json\r\n"
                              b"Content-Length: " + str(len(body)).encode() + b"\r\nConnection: close\r\n\r\n" + body)
@@ -257,6 +255,30 @@ class Listener:
         self._stop.set()
         self._thread.join(2)
         self.sock.close()
+
+
+def _whole_request(conn: socket.socket) -> bytes:
+    """The request's head and its whole body (by Content-Length), read before answering: answering
+    and closing while a client still sends a large body (``push``) broke its pipe."""
+    request = b""
+    try:
+        while b"\r\n\r\n" not in request:
+            chunk = conn.recv(65536)
+            if not chunk:
+                return request
+            request += chunk
+        head, _, body = request.partition(b"\r\n\r\n")
+        length = re.search(rb"(?im)^content-length:\s*(\d+)", head)
+        wanted = int(length.group(1)) if length else 0
+        while len(body) < wanted:
+            chunk = conn.recv(65536)
+            if not chunk:
+                break
+            body += chunk
+            request += chunk
+    except OSError:
+        pass
+    return request
 
 
 @pytest.fixture

@@ -174,7 +174,7 @@ def test_processes_that_keep_failing_stop_the_command(failure, said):
     assert time.monotonic() - started < 30
 
 
-@pytest.mark.parametrize("value, expected", [("0", "processes must be 1 or more, not 0"),
+@pytest.mark.parametrize("value, expected", [("-1", "processes must be 1 or more (0: one per core), not -1"),
                                              ("two", "--processes")])
 def test_bad_process_count_is_a_readable_error(build_dir, built, value, expected):
     result = subprocess.run(CLI + ["serve", "--port", "0", "--processes", value], capture_output=True,

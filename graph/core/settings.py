@@ -84,26 +84,44 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("host", "127.0.0.1", str, "Interface the server listens on."),
     Setting("port", 5000, int, "TCP port the server listens on (0 picks a free port)."),
     Setting("threads", 8, int, "Worker threads of the WSGI server answering HTTP requests."),
-    Setting("http_server", "waitress", str,
-            "HTTP server `serve` runs the app under: `waitress` (pure Python) or `granian` (Rust; about "
-            "twice the requests per second for cached answers, 1.1-1.4 times when every request is evaluated; "
-            "URLs limited to 64 KiB, POSIX with fork only). With "
-            "`granian`, `processes` is the number of granian workers."),
-    Setting("processes", 1, int,
+    Setting("http_server", "granian", str,
+            "HTTP server `serve` runs the app under: `granian` (Rust, the default: about twice the "
+            "requests per second of waitress, unaffected by idle half-sent connections; URLs limited to "
+            "64 KiB, POSIX with fork only) or `waitress` (pure Python; beyond 100 open connections it "
+            "accepts no new client). With `granian`, `processes` is the number of granian workers."),
+    Setting("processes", 0, int,
             "HTTP server processes `serve` runs on the one port, sharing the loaded build (forked, "
-            "copy-on-write); each has its own threads, query workers, concurrency cap and answer cache. "
-            "One process answers HTTP on one core at a time, so set this to the number of cores for "
-            "throughput (POSIX only)."),
+            "copy-on-write); each has its own threads, query workers, queue and answer cache. One "
+            "process answers HTTP on one core at a time; 0 (the default) runs one per core (POSIX only)."),
     Setting("query_timeout", 10.0, float,
             "Seconds a query may run before it is stopped and the client gets a 503 naming the limit."),
     Setting("max_rows", 10000, int,
             "Most result rows returned for one query; longer results are truncated and say so."),
     Setting("max_request_bytes", 1_000_000, int,
             "Largest request body (and query string) accepted, in bytes; larger gets 413."),
-    Setting("max_concurrent_queries", 4, int,
-            "Queries evaluated at once; excess requests get 503 with Retry-After instead of queuing."),
-    Setting("query_workers", 2, int,
-            "Worker processes that evaluate queries (a process can be stopped at the time limit)."),
+    Setting("max_concurrent_queries", 64, int,
+            "Queries one server process holds at once, evaluating or waiting in its queue for a free "
+            "query worker; one more gets 503 with Retry-After at once."),
+    Setting("queue_wait", 10.0, float,
+            "Seconds a query may wait in the queue for a free query worker; then it gets 503 with "
+            "Retry-After."),
+    Setting("query_workers", 0, int,
+            "Worker processes that evaluate queries, per server process (a process can be stopped at "
+            "the time limit); 0 (the default): enough for twice the cores between the server processes, "
+            "at least 2 each."),
+    Setting("slow_query_seconds", 1.0, float,
+            "A query still running after this many seconds is *slow*: see `max_slow_queries` and "
+            "`client_query_seconds`."),
+    Setting("max_slow_queries", 0, int,
+            "Slow queries one server process runs at once, so that the other query workers stay free "
+            "for queries that finish fast; a query that becomes slow beyond this is stopped with 503 "
+            "and Retry-After. Slow queries also run at a lower CPU priority. 0 (the default): half the "
+            "query workers (at least 1, at most all but one)."),
+    Setting("client_query_seconds", 60.0, float,
+            "Seconds of slow-query time (the whole run of each query that became slow) one client, by "
+            "remote address, may use per minute in one server process; beyond, its queries get 429 with "
+            "Retry-After until enough of that minute has passed (cached answers are still served). "
+            "Queries that finish within `slow_query_seconds` are not counted. 0 turns the limit off."),
     Setting("cors_origins", "*", str,
             "Value of Access-Control-Allow-Origin; empty disables CORS."),
     Setting("federation_allow_list", [], _as_list,

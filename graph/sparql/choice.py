@@ -11,6 +11,15 @@
   values of mixed kinds; a panic cannot be caught).
 
 Failures of the second kind are logged, at most once a minute for the same failure.
+
+How Oxigraph gets a query is decided here too:
+
+- a *plain* query (:func:`oxigraph_alone`) goes to Oxigraph from its text alone, without rdflib's
+  parse, in a query worker (``direct_query``); a query Oxigraph refuses or fails on there takes the
+  usual path (rdflib's parse and checks, then the engine :func:`engine_for` names);
+- a *look-up* (:func:`in_lookup_lane`), one triple pattern about a named subject, is answered by
+  Oxigraph in the server process itself, without a query worker (``lookup_lane``): its cost is
+  bounded by its shape.
 """
 
 from __future__ import annotations
@@ -22,6 +31,7 @@ import time
 from ..core import caching
 from ..pipeline import datasets
 from ..stores import remote_store
+from . import query_checks
 
 log = logging.getLogger("karabakh_kg.graph.sparql.choice")
 
@@ -46,6 +56,71 @@ def oxigraph_evaluates(dataset, text: str | None) -> bool:
     """True when Oxigraph will evaluate this query itself (an Oxigraph dataset, text known, no SERVICE)."""
     return text is not None and datasets.engine_of(dataset) == "oxigraph" and not _calls_service(text)
 
+
+# -- Oxigraph from the text alone (direct_query) and in the server process (lookup_lane) -----------
+
+# The prologue (comments, PREFIX and BASE declarations), then the query form.
+_FORM = re.compile(
+    r"(?:\s+|#[^\n]*(?:\n|$)|PREFIX\s*[^\s:<>]*:\s*<[^<>\s]*>|BASE\s*<[^<>\s]*>)*"
+    r"(SELECT|ASK|CONSTRUCT|DESCRIBE)\b", re.IGNORECASE)
+# SERVICE: Oxigraph would call it from Rust; FROM: the dataset clause decides the graphs; a
+# backslash: a \u escape could spell either keyword.
+_NEEDS_RDFLIB = re.compile(r"\bSERVICE\b|\bFROM\b|\\", re.IGNORECASE)
+
+
+@caching.per_text
+def plain_form(text: str) -> str | None:
+    """``SELECT``, ``ASK``, ``CONSTRUCT`` or ``DESCRIBE`` when the text alone may go to Oxigraph (no
+    ``SERVICE``, no ``FROM``, no backslash, no aggregate inside braces; the query form right after
+    the prologue), else None. Oxigraph evaluates some aggregates SPARQL forbids (in a FILTER or
+    BIND), which rdflib's parse refuses with their position (``query_checks``)."""
+    if _NEEDS_RDFLIB.search(text) or query_checks.aggregate_in_braces(text):
+        return None
+    found = _FORM.match(text)
+    return found.group(1).upper() if found else None
+
+
+def oxigraph_alone(dataset, text: str, bindings: dict | None, default_graphs, named_graphs,
+                   native: bool = True) -> str | None:
+    """The query form when Oxigraph evaluates the query from its text alone, skipping rdflib's
+    parse (``direct_query``), else None: the dataset is held by Oxigraph, the query has no
+    pre-bound parameters and no protocol dataset (``default-graph-uri``/``named-graph-uri``), its
+    text is plain (:func:`plain_form`), and Oxigraph has not crashed on it (``native``)."""
+    if not native or bindings or default_graphs is not None or named_graphs is not None:
+        return None
+    if datasets.engine_of(dataset) != OXIGRAPH:
+        return None
+    return plain_form(text)
+
+
+_IRI = r"<[^<>\"{}|^`\\\x00-\x20]*>"
+_VAR = r"[?$][A-Za-z_][A-Za-z0-9_]*"
+_LOOKUP = re.compile(
+    rf"\s*SELECT\s+(?:DISTINCT\s+)?(?:{_VAR}\s*)+WHERE\s*\{{\s*{_IRI}\s+(?:{_VAR}|{_IRI}|a)\s+"
+    rf"(?:{_VAR}|{_IRI})\s*\.?\s*\}}\s*(?:LIMIT\s+\d+\s*)?(?:#[^\n]*)?", re.IGNORECASE)
+
+
+@caching.per_text
+def is_lookup(text: str) -> bool:
+    """Whether the whole query text is a look-up: ``SELECT [DISTINCT] ?v... WHERE { <iri>
+    (?v|<iri>|a) (?v|<iri>) [.] } [LIMIT n]`` and an optional trailing comment; full IRIs only."""
+    return _LOOKUP.fullmatch(text) is not None
+
+
+def in_lookup_lane(dataset, text: str, bindings: dict | None, default_graphs, named_graphs,
+                   native: bool = True) -> bool:
+    """Whether Oxigraph answers this query in the server process, without a query worker
+    (``lookup_lane``): a look-up (:func:`is_lookup`) over the union of the graphs of a dataset
+    Oxigraph holds, with no pre-bound parameters and no protocol dataset. Its cost is that of the
+    subject's triples: nothing in it can run long, read a file or open a connection."""
+    if remote_store.is_remote(dataset) or not native:
+        return False
+    if bindings or default_graphs is not None or named_graphs is not None:
+        return False
+    return is_lookup(text) and datasets.engine_of(dataset) == OXIGRAPH
+
+
+# -- who answers instead --------------------------------------------------------------------------
 
 def rdflib_after_oxigraph_error(exc: Exception, text: str) -> bool:
     """Whether rdflib answers a query Oxigraph raised ``exc`` on (a refusal or a failure); a

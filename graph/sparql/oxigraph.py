@@ -20,6 +20,7 @@ from ..pipeline.datasets import to_ox, to_rdflib
 
 _RANDOM = re.compile(r"\b(RAND|UUID|STRUUID)\s*\(", re.IGNORECASE)
 _draws_random = caching.finds(_RANDOM)
+draws_random = _draws_random  # whether a query text calls RAND(), UUID() or STRUUID()
 
 
 def _in_a_new_thread(evaluate):

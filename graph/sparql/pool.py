@@ -9,6 +9,13 @@ in the child, and the child inherits the clients' sockets), so the pool forks on
 server starts. Every worker, the first ones and each replacement for a killed one, is forked from
 that spawner, which hands it a socket the server process created (sent over a Unix socket with
 SCM_RIGHTS). The server process talks to each worker over that socket and kills it by pid.
+
+A query waits for a free worker (the queue) at most ``wait`` seconds. A query still running after
+``slow_after`` seconds is slow: at most ``max_slow`` run at once (one more is stopped), so that
+the other workers stay free for queries that finish fast, and a slow one runs at a lower CPU
+priority. When the spawner ends, or keeps failing, the pool is *broken*: ``broken`` says why and
+``on_broken`` is called once (the endpoint reports itself unhealthy and, when a supervisor can
+replace the server process, ends it).
 """
 
 from __future__ import annotations
@@ -19,12 +26,14 @@ import math
 import multiprocessing
 import os
 import queue
+import select
 import signal
 import socket
 import threading
 import time
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
+from typing import Callable
 
 from ..core.errors import KkgError
 from . import hardening, safety
@@ -33,6 +42,8 @@ from . import worker as worker_mod
 log = logging.getLogger("karabakh_kg.graph.sparql.pool")
 
 _SPAWN_TIMEOUT = 10.0  # seconds a new worker may take to say hello
+_SPAWN_FAILURES_BROKEN = 3  # failed spawns in a row after which the spawner counts as broken
+SLOW_NICENESS = 10  # CPU priority (nice value) of a worker while it runs a slow query
 
 
 @dataclass
@@ -64,6 +75,16 @@ def _limit_memory(base: int | None, extra_mb: int) -> None:
 
 
 STOP_SIGNALS = {signal.SIGTERM, signal.SIGINT}  # the signals that stop a server
+
+
+def _set_niceness(pid: int, niceness: int) -> bool:
+    """Set a worker's CPU priority (nice value); False where this process may not (raising it back
+    needs privileges) or the worker is gone."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, pid, niceness)
+        return True
+    except (OSError, AttributeError):
+        return False
 
 
 def _worker_main(conn: Connection, dataset, config: worker_mod.Config, hard_limit: int,
@@ -160,8 +181,16 @@ class WorkerPool:
     """
 
     def __init__(self, dataset, size: int, config: worker_mod.Config, memory_mb: int = 0,
-                 hard_limit: float = 60.0):
+                 hard_limit: float = 60.0, slow_after: float = 0.0, max_slow: int = 0,
+                 on_broken: Callable[[str], None] | None = None):
         self.size = max(1, int(size))
+        self.slow_after = max(0.0, float(slow_after))
+        self.max_slow = max(0, int(max_slow))
+        self.on_broken = on_broken
+        self.broken: str | None = None  # why the pool cannot start workers any more, once it cannot
+        self.slow = 0  # queries running past slow_after now
+        self.waiting = 0  # queries waiting for a free worker now
+        self._spawn_failures = 0
         self._dataset = dataset
         self._config = config
         self._memory_mb = memory_mb
@@ -191,11 +220,42 @@ class WorkerPool:
             signal.pthread_sigmask(signal.SIG_SETMASK, previous)
         theirs.close()
         self._control = ours
+        threading.Thread(target=self._watch_spawner, name="kkg-spawner-watch", daemon=True).start()
         for _ in range(self.size):
             with self._lock:
                 self._alive += 1
             self._add_counted_worker()
         return self
+
+    def _watch_spawner(self) -> None:
+        """Wait for the spawner to end; unless the pool is closing, the pool is then broken.
+
+        Not on the process's sentinel: the workers forked from the spawner inherit its write end,
+        so it would wait for them too. A pidfd (Linux) is readable once the process has ended;
+        elsewhere the spawner is looked at every second."""
+        pid = self._spawner.pid
+        try:
+            handle = os.pidfd_open(pid)
+        except (AttributeError, OSError):
+            while not self.closed and self._spawner.is_alive():
+                time.sleep(1.0)
+        else:
+            try:
+                select.select([handle], [], [])
+            finally:
+                os.close(handle)
+        if not self.closed:
+            self._mark_broken(f"the query-worker spawner (pid {self._spawner.pid}) ended")
+
+    def _mark_broken(self, reason: str) -> None:
+        """Remember why no new worker can start, and tell ``on_broken`` (once)."""
+        with self._lock:
+            if self.broken is not None or self.closed:
+                return
+            self.broken = reason
+        log.error("query workers: %s; no new query worker can start", reason)
+        if self.on_broken is not None:
+            self.on_broken(reason)
 
     def _add_counted_worker(self) -> None:
         """Fork a worker already counted in ``_alive`` and make it idle; uncount it if the fork fails."""
@@ -216,6 +276,8 @@ class WorkerPool:
                 socket.send_fds(self._control, [b"w"], [theirs.fileno()])
         except OSError:
             ours.close()
+            if not self.closed:
+                self._mark_broken("the query-worker spawner no longer takes requests")
             raise KkgError("the query workers are not running (the server is shutting down or "
                            "broken); try again later", code="no-workers", status=503,
                            headers={"Retry-After": "10"}) from None
@@ -224,36 +286,56 @@ class WorkerPool:
         conn = Connection(ours.detach())
         if not conn.poll(_SPAWN_TIMEOUT):
             conn.close()
+            self._spawn_failed()
             raise KkgError("a query worker did not start in time", code="no-workers", status=503,
                            headers={"Retry-After": "10"})
         try:
             pid = conn.recv()
         except (EOFError, OSError):
             conn.close()
+            self._spawn_failed()
             raise KkgError("a query worker failed to start", code="no-workers", status=503,
                            headers={"Retry-After": "10"}) from None
+        with self._lock:
+            self._spawn_failures = 0
         return _Worker(pid, conn)
 
-    def _checkout(self, deadline: float) -> _Worker:
-        """An idle live worker, a newly spawned one if the pool is short, or one freed before the deadline."""
-        while True:
-            try:
-                found = self._idle.get_nowait()
-            except queue.Empty:
-                found = self._spawn_if_short()
-                if found is None:
-                    remaining = deadline - time.monotonic()
-                    if remaining <= 0:
-                        raise KkgError("every query worker stayed busy; try again shortly", code="busy",
-                                       status=503, headers={"Retry-After": "2"})
-                    try:
-                        found = self._idle.get(timeout=min(remaining, 0.25))
-                    except queue.Empty:
-                        continue
-            if found.conn.poll(0):  # an idle worker only has something to say if it died
-                self._discard(found)
-                continue
-            return found
+    def _spawn_failed(self) -> None:
+        with self._lock:
+            self._spawn_failures += 1
+            failures = self._spawn_failures
+        if failures >= _SPAWN_FAILURES_BROKEN:
+            self._mark_broken(f"{failures} query workers in a row failed to start")
+
+    def _checkout(self, wait: float) -> _Worker:
+        """An idle live worker, a newly spawned one if the pool is short, or one freed within ``wait``
+        seconds (waiting in turn with the other queries: the queue)."""
+        deadline = time.monotonic() + wait
+        with self._lock:
+            self.waiting += 1
+        try:
+            while True:
+                try:
+                    found = self._idle.get_nowait()
+                except queue.Empty:
+                    found = self._spawn_if_short()
+                    if found is None:
+                        remaining = deadline - time.monotonic()
+                        if remaining <= 0:
+                            raise KkgError(f"every query worker stayed busy for {wait:g} s (setting queue_wait); "
+                                           f"try again shortly", code="busy", status=503,
+                                           headers={"Retry-After": "2"})
+                        try:
+                            found = self._idle.get(timeout=min(remaining, 0.25))
+                        except queue.Empty:
+                            continue
+                if found.conn.poll(0):  # an idle worker only has something to say if it died
+                    self._discard(found)
+                    continue
+                return found
+        finally:
+            with self._lock:
+                self.waiting -= 1
 
     def _spawn_if_short(self) -> _Worker | None:
         with self._lock:
@@ -289,16 +371,19 @@ class WorkerPool:
         except KkgError:
             log.warning("could not start a replacement query worker; will retry on demand")
 
-    def run(self, job: worker_mod.Job, timeout: float, limit: float | None = None) -> dict:
+    def run(self, job: worker_mod.Job, timeout: float, limit: float | None = None,
+            wait: float | None = None, on_ran: Callable[[float], None] | None = None) -> dict:
         """Evaluate a job in a worker within ``timeout`` seconds; a 503 KkgError naming the time
-        limit (``limit``, else ``timeout``) when it overruns.
+        limit (``limit``, else ``timeout``) when it overruns, or when it becomes slow while
+        ``max_slow`` slow queries run already.
 
-        Waiting for an idle worker is also bounded by ``timeout``.
+        Waiting for an idle worker is bounded by ``wait`` (else ``timeout``) seconds.
+        ``on_ran(seconds)`` is told how long the job held a worker (waiting in the queue not counted).
         """
         if self.closed:
             raise KkgError("the server is shutting down", code="no-workers", status=503,
                            headers={"Retry-After": "10"})
-        found = self._checkout(time.monotonic() + timeout)
+        found = self._checkout(timeout if wait is None else wait)
         with self._lock:
             self._busy[found.pid] = found
         try:
@@ -307,7 +392,13 @@ class WorkerPool:
             self._discard(found)
             raise KkgError("a query worker died; try again", code="worker-died", status=503,
                            headers={"Retry-After": "1"}) from None
-        if not found.conn.poll(timeout):
+        sent = time.monotonic()
+        try:
+            answered, demoted = self._await(found, timeout)
+        finally:
+            if on_ran is not None:  # the time this query held a worker, however it ended
+                on_ran(time.monotonic() - sent)
+        if not answered:
             self._discard(found)
             self._replace()
             limit = timeout if limit is None else limit
@@ -321,7 +412,7 @@ class WorkerPool:
             self._replace()
             raise KkgError("the query worker died while evaluating this query (out of memory?)",
                            code="worker-crashed", status=503, headers={"Retry-After": "5"}) from None
-        if reply.get("replace"):
+        if reply.get("replace") or (demoted and not _set_niceness(found.pid, 0)):
             self._discard(found)
             self._replace()
         else:
@@ -329,6 +420,39 @@ class WorkerPool:
                 self._busy.pop(found.pid, None)
             self._idle.put(found)
         return reply
+
+    def _await(self, found: _Worker, timeout: float) -> tuple[bool, bool]:
+        """Wait up to ``timeout`` seconds for the worker's reply: whether it came, and whether the
+        worker's CPU priority was lowered meanwhile (the query became slow). A query becoming slow
+        while ``max_slow`` others are is stopped with a 503 KkgError."""
+        if not self.slow_after or self.slow_after >= timeout:
+            return found.conn.poll(timeout), False
+        started = time.monotonic()
+        if found.conn.poll(self.slow_after):
+            return True, False
+        with self._lock:
+            allowed = not self.max_slow or self.slow < self.max_slow
+            if allowed:
+                self.slow += 1
+        if not allowed:
+            self._discard(found)
+            self._replace()
+            raise KkgError(f"the query was stopped after {self.slow_after:g} s: {self.max_slow} slow queries "
+                           f"were already running (setting max_slow_queries); retry later, or simplify it",
+                           code="too-many-slow-queries", status=503,
+                           headers={"Retry-After": str(max(1, round(timeout)))})
+        demoted = _set_niceness(found.pid, SLOW_NICENESS)
+        try:
+            return found.conn.poll(max(0.0, timeout - (time.monotonic() - started))), demoted
+        finally:
+            with self._lock:
+                self.slow -= 1
+
+    def state(self) -> dict:
+        """The pool now: workers alive, busy and idle, slow queries, queries waiting (for /health)."""
+        with self._lock:
+            return {"size": self.size, "alive": self._alive, "busy": len(self._busy), "idle": self._idle.qsize(),
+                    "slow": self.slow, "max_slow": self.max_slow, "waiting": self.waiting}
 
     def pids(self) -> list[int]:
         """The pids of the live workers (for tests and diagnostics)."""

@@ -38,8 +38,9 @@ def misplaced_aggregate(node) -> str | None:
     return None
 
 
-def _position(text: str, aggregate: str) -> tuple[int, int] | None:
-    """Line and column of the first use of the aggregate inside braces (the WHERE clause)."""
+def _aggregates_in_braces(text: str):
+    """(index, word) of each aggregate call inside braces (the WHERE clause, or a subquery), in
+    order; strings, IRIs and comments are skipped."""
     depth, index = 0, 0
     while index < len(text):
         skipped = _SKIPPED.match(text, index)
@@ -53,12 +54,26 @@ def _position(text: str, aggregate: str) -> tuple[int, int] | None:
             depth -= 1
         elif depth > 0:
             word = _AGGREGATE_WORDS.match(text, index)
-            if word and word.group(1).replace("_", "").lower() == aggregate.lower() and \
-                    (index == 0 or not (text[index - 1].isalnum() or text[index - 1] in "_:?$")):
-                line = text.count("\n", 0, index) + 1
-                return line, index - text.rfind("\n", 0, index)
+            if word and (index == 0 or not (text[index - 1].isalnum() or text[index - 1] in "_:?$")):
+                yield index, word.group(1)
         index += 1
+
+
+def _position(text: str, aggregate: str) -> tuple[int, int] | None:
+    """Line and column of the first use of the aggregate inside braces (the WHERE clause)."""
+    for index, word in _aggregates_in_braces(text):
+        if word.replace("_", "").lower() == aggregate.lower():
+            line = text.count("\n", 0, index) + 1
+            return line, index - text.rfind("\n", 0, index)
     return None
+
+
+def aggregate_in_braces(text: str) -> bool:
+    """Whether the text calls an aggregate anywhere inside braces: in a subquery, where SPARQL
+    allows it, or in a FILTER or BIND of a WHERE clause, where it does not. A query engine that
+    evaluates the text without rdflib's parse (``choice.oxigraph_alone``) must not get such a query,
+    for :func:`refuse_misplaced_aggregates` to see it."""
+    return _AGGREGATE_WORDS.search(text) is not None and next(_aggregates_in_braces(text), None) is not None
 
 
 def refuse_misplaced_aggregates(parsed, text: str, source: str = "query") -> None:

@@ -25,8 +25,8 @@ from rdflib.query import Result
 from ..core import caching
 from ..core import formats as kinds
 from ..core.errors import KkgError, Location
+from . import choice, direct_query, oxigraph, safety
 from . import query as query_mod
-from . import safety
 
 log = logging.getLogger("karabakh_kg.graph.sparql.worker")
 
@@ -106,6 +106,14 @@ def error_from_reply(reply: dict) -> KkgError:
 
 
 def _execute(dataset, job: Job, config: Config) -> dict:
+    form = choice.oxigraph_alone(dataset, job.text, job.bindings, job.default_graphs, job.named_graphs,
+                                 job.native)
+    # a plain query: Oxigraph answers it without rdflib's parse (unless it crashed Oxigraph before:
+    # then job.native is False and rdflib's engine answers)
+    if form is not None:
+        reply = _direct(dataset, job, form)
+        if reply is not None:
+            return reply
     parsed = parsed_query(job.text, job.source)
     safety.refuse_unlisted_services(parsed, config.allow_list, job.source)
     kind = kinds.KIND_OF_QUERY[parsed.algebra.name]
@@ -125,11 +133,40 @@ def _execute(dataset, job: Job, config: Config) -> dict:
         raise _service_failure(parsed, exc) from None
     finally:
         parsed.algebra["datasetClause"] = own_clause  # the cached query keeps its own FROM clauses
+    return _serialised(capped, rows, limit, format_name, result.type)
+
+
+def _direct(dataset, job: Job, form: str) -> dict | None:
+    """The reply for a plain query evaluated by Oxigraph from its text (direct_query.py); None when
+    Oxigraph refused or failed on it, for the usual path to answer."""
+    kind = kinds.GRAPH if form in ("CONSTRUCT", "DESCRIBE") else kinds.TABLE
+    format_name = job.choice.for_kind(kind)
+    if form == "SELECT" and format_name == "json" and not _selects_star(job.text) \
+            and not oxigraph.draws_random(job.text):
+        written = direct_query.select_json(dataset, job.text, job.max_rows)
+        if written is None:
+            return None
+        data, rows, limit = written
+        if limit:
+            data = note_truncation(data, format_name, limit)
+        return {"ok": True, "data": data, "format": format_name, "type": "SELECT", "rows": rows,
+                "truncated": limit}
+    result = direct_query.answer(dataset, job.text, form)
+    return None if result is None else _finish(result, job, format_name)
+
+
+def _finish(result: Result, job: Job, format_name: str) -> dict:
+    """The reply for a result evaluated without rdflib's parse (direct_query.py): capped, written."""
+    capped, rows, truncated = _capped(result, job.max_rows, job.text)
+    return _serialised(capped, rows, _limit_reached(result, rows, job.max_rows, truncated), format_name,
+                       result.type)
+
+
+def _serialised(capped: Result, rows: int, limit: int | None, format_name: str, kind: str) -> dict:
     data = query_mod.serialize_result(capped, format_name)
     if limit:
         data = note_truncation(data, format_name, limit)
-    return {"ok": True, "data": data, "format": format_name, "type": result.type, "rows": rows,
-            "truncated": limit}
+    return {"ok": True, "data": data, "format": format_name, "type": kind, "rows": rows, "truncated": limit}
 
 
 def _limit_reached(result: Result, rows: int, max_rows: int, truncated: bool) -> int | None:

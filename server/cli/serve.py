@@ -11,7 +11,8 @@ import click
 from .support import load_build, reports_errors, resolved, setting_options
 
 SERVER_SETTINGS = ("host", "port", "threads", "query_timeout", "max_rows", "max_request_bytes",
-                   "max_concurrent_queries", "query_workers", "query_memory_mb", "cors_origins",
+                   "max_concurrent_queries", "queue_wait", "query_workers", "slow_query_seconds",
+                   "max_slow_queries", "client_query_seconds", "query_memory_mb", "cors_origins",
                    "federation_allow_list", "wikidata_endpoint", "cache_max_age", "answer_cache_mb",
                    "warm_stored_queries", "processes", "http_server", "build_dir", "reasoner", "engine",
                    "store_endpoint", "store_user", "store_password")
@@ -22,7 +23,7 @@ SERVER_SETTINGS = ("host", "port", "threads", "query_timeout", "max_rows", "max_
 @setting_options(*SERVER_SETTINGS)
 @reports_errors
 def serve(files, **options):
-    """Serve the SPARQL endpoint, query page, stored queries and exports over HTTP (waitress, or granian with --http-server granian).
+    """Serve the SPARQL endpoint, query page, stored queries and exports over HTTP (granian, or waitress with --http-server waitress).
 
     FILES are extra RDF files served beside the build: TriG, N-Quads and JSON-LD keep their
     named graphs, any other file gets a named graph of its own (printed below).
@@ -30,13 +31,14 @@ def serve(files, **options):
     With --store-endpoint URL the server fronts an external SPARQL store holding the pushed build
     (`karabakh-kg push`): the same URLs, every query evaluated by the store.
     """
+    from ...graph.core import sizing
     from ..serving import granian_server, processes
     from ..serving import waitress_server as runner
     from ..web.app import close_app, create_app
     from . import extra_files
 
     started = time.perf_counter()
-    settings = resolved(options)
+    settings = sizing.resolved(resolved(options))
     count = processes.check_count(int(settings.processes))
     http_server = granian_server.check_http_server(settings.http_server)
     extra_version = ""
@@ -53,7 +55,8 @@ def serve(files, **options):
     signal.signal(signal.SIGTERM, _stop)  # so that `kill` also stops the query workers
 
     def make_app():
-        return create_app(build=build, settings=settings, extra_version=extra_version)
+        return create_app(build=build, settings=settings, extra_version=extra_version,
+                          supervised=http_server == "granian" or count > 1)
 
     def serve_on(sock=None) -> None:
         app = make_app()

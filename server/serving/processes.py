@@ -56,7 +56,7 @@ def listening_socket(settings: Settings) -> socket.socket:
 def check_count(count: int) -> int:
     """``count`` when this system can fork that many server processes, else a KkgError."""
     if count < 1:
-        raise KkgError(f"processes must be 1 or more, not {count}", code="bad-setting")
+        raise KkgError(f"processes must be 1 or more (0: one per core), not {count}", code="bad-setting")
     if count > 1 and not (hasattr(os, "fork") and hasattr(signal, "sigtimedwait")):
         raise KkgError("processes above 1 needs fork() and sigtimedwait(), which this system lacks",
                        code="bad-setting")

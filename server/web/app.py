@@ -23,6 +23,7 @@ from ...graph import sparql
 from ...graph.core import settings as settings_mod
 from . import (
     data_routes,
+    health_routes,
     http_errors,
     http_manners,
     query_routes,
@@ -37,10 +38,13 @@ EXTENSION = "karabakh_kg"
 
 
 def create_app(test_config: dict | None = None, build=None,
-               settings: settings_mod.Settings | None = None, extra_version: str = "") -> Flask:
+               settings: settings_mod.Settings | None = None, extra_version: str = "",
+               supervised: bool = False) -> Flask:
     """A ready app serving ``build`` with ``settings`` (resolved from the environment when None).
 
     ``extra_version`` changes the ETags when extra files are served beside the build.
+    ``supervised``: a supervisor replaces this process when it ends (granian, ``--processes``), so
+    the app ends it when its query workers can no longer start (see QueryService).
     """
     sparql.never_load_graphs()
     config = dict(test_config or {})
@@ -59,10 +63,11 @@ def create_app(test_config: dict | None = None, build=None,
     app.config.update(config)
     app.logger.setLevel(logging.INFO)
 
-    endpoint = Endpoint(sparql.serving_target(build, settings), settings, dict(stored), extra_version)
+    endpoint = Endpoint(sparql.serving_target(build, settings), settings, dict(stored), extra_version,
+                        supervised)
     app.extensions[EXTENSION] = endpoint
-    for blueprint in (sparql_routes.bp, query_routes.bp, data_routes.bp, ui_routes.bp, home_routes.bp,
-                      entity_routes.bp, search_routes.bp):
+    for blueprint in (sparql_routes.bp, query_routes.bp, data_routes.bp, ui_routes.bp, health_routes.bp,
+                      home_routes.bp, entity_routes.bp, search_routes.bp):
         app.register_blueprint(blueprint)
     http_errors.register(app)
     http_manners.register(app)

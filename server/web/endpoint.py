@@ -10,9 +10,10 @@ import hashlib
 import time
 import uuid
 
-from flask import current_app
+from flask import current_app, has_request_context, request
 
 from ...graph import sparql
+from ...graph.core import sizing
 from ...graph.core.caching import ComputedOnce
 from ...graph.core.settings import Settings
 from . import description
@@ -24,11 +25,14 @@ class Endpoint:
     ``build`` is the local build, or a :class:`~karabakh_kg.graph.stores.remote_store.RemoteStore` when the
     server fronts an external store: then the workers send each query there, nothing derived from
     the data is cached (the store can change behind the server's back) and responses carry no ETag
-    (``version`` is None).
+    (``version`` is None). ``supervised``: a supervisor replaces this server process when it ends
+    (granian, ``--processes``), so the query service ends it when its query workers can no longer
+    start.
     """
 
     def __init__(self, build, settings: Settings,
-                 stored_queries: dict, extra_version: str = ""):
+                 stored_queries: dict, extra_version: str = "", supervised: bool = False):
+        settings = sizing.resolved(settings)  # process and worker counts left at 0 made concrete
         self.remote = build if sparql.is_remote(build) else None
         self.build = None if self.remote else build
         self.dataset = self.remote or build.dataset
@@ -41,7 +45,7 @@ class Endpoint:
             limits = f"{settings.max_rows}|{sorted(settings.federation_allow_list)}"
             self.version = hashlib.sha256(f"{base}|{extra_version}|{limits}".encode()).hexdigest()[:16]
         self.queries = sparql.QueryService(self.dataset, settings,
-                                           [(q.text, q.source) for q in stored_queries.values()])
+                                           [(q.text, q.source) for q in stored_queries.values()], supervised)
         self.memo = ComputedOnce(size=0 if self.remote else 32)
         self._store_counts = ComputedOnce(size=2)  # an external store's statistics, per cache_max_age period
         self.warming = None  # the warm-up thread (warm_up.py), once started
@@ -57,9 +61,15 @@ class Endpoint:
         self.queries.close()
 
     def run(self, job: sparql.Job, background: bool = False) -> dict:
-        """A job's reply from the query service (see :meth:`QueryService.run`); a failed query
-        raises its KkgError."""
-        return self.queries.run(job, background)
+        """A job's reply from the query service (see :meth:`QueryService.run`), counted against the
+        requesting client's slow-query budget (by remote address); a failed query raises its
+        KkgError."""
+        client = (request.remote_addr or "") if has_request_context() else None
+        return self.queries.run(job, background, client=client)
+
+    def health(self) -> tuple[bool, dict]:
+        """Whether this server process can answer queries, and its query workers' state (/health)."""
+        return self.queries.health()
 
     def statistics(self):
         """VoID statistics of the default graph and of each named graph: computed once for the

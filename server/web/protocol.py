@@ -80,6 +80,9 @@ def body(max_bytes: int) -> bytes:
     data = request.stream.read(max_bytes + 1)
     if len(data) > max_bytes:
         raise _too_large("request body", len(data), max_bytes)
+    if length is not None and len(data) < length:  # the client stopped sending: never run part of a query
+        raise KkgError(f"the request body ended after {len(data)} of the {length} bytes its Content-Length "
+                       f"announced", code="incomplete-body", status=400)
     return data
 
 
