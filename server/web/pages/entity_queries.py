@@ -10,6 +10,9 @@ query: through the endpoint's workers, time limit, row cap and answer cache).
   further; not of the claims merely citing it as their source document), plus for a claim the statements of what it names (so that its Wikidata statement can be
   worked out); and the labels of everything named. The page's "open in SPARQL" link carries it.
 - ``ONTOLOGY_QUERY``: the ontology graph, for ``/ontology``.
+- ``MEMBERS_QUERY``: the members of every joint claimant ("Armenia/Artsakh" has Armenia), which the
+  figure groups of a page need to put a member's figures in its joint claimant's history; one text
+  for every page, so the answer cache keeps it.
 
 Each is one text whatever the entity, run with ``?entity`` bound (as a stored query's parameter is),
 so that each query worker parses it once: parsing costs more than evaluating. :func:`for_entity`
@@ -84,9 +87,11 @@ def description_query(max_rows: int) -> str:
 
 
 # A page shows at most this many statements (rows): the first found, the entity's own first.
-PAGE_ROWS = 1000
+PAGE_ROWS = 4000
 PAGE_QUERY = _with_labels(True, "Everything the page of ?entity shows, a statement and the labels of what it "
                           "names per row: its description, the statements of the claims about it.", PAGE_ROWS)
+MEMBERS_QUERY = (f"# The members of every joint claimant\nCONSTRUCT {{ ?group <{KKG.hasMember}> ?member }}\n"
+                 f"WHERE {{ GRAPH ?g {{ ?group <{KKG.hasMember}> ?member }} FILTER (?g != {INFERRED}) }}\n")
 ONTOLOGY_QUERY = f"# The ontology graph\nCONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH {ONTOLOGY_GRAPH} {{ ?s ?p ?o }} }}\n"
 
 

@@ -104,6 +104,15 @@ def page_graph(text: str, iri: str | None) -> tuple[Graph, bool]:
     return graph, bool(reply.get("truncated"))
 
 
+def with_members(graph: Graph) -> Graph:
+    """The page's graph with the members of every joint claimant (``entity_queries.MEMBERS_QUERY``),
+    which its figure groups need."""
+    members, _ = page_graph(entity_queries.MEMBERS_QUERY, None)
+    for triple in members:
+        graph.add(triple)
+    return graph
+
+
 def rdf_term(cell: dict):
     """An RDF term of SPARQL JSON results as an rdflib term."""
     kind = cell["type"]
@@ -162,7 +171,7 @@ def _html_page(kind: str, slug: str, iri: str, etag: str) -> Response:
     if (node, None, None) not in graph and (None, None, node) not in graph:
         raise _not_found(kind, slug)
     terms = page_terms(graph)
-    page = entity_pages.view(graph, node, kind, terms)
+    page = entity_pages.view(with_members(graph) if kind in ("event", "actor") else graph, node, kind, terms)
     downloads = {ext: url_for("entities.entity", kind=kind, name=f"{slug}.{ext}") for ext in DOWNLOADS}
     html = render_template("entity.html", page=page, downloads=downloads, truncated=truncated,
                            sparql=sparql_link(entity_queries.for_entity(entity_queries.PAGE_QUERY, iri)),
