@@ -79,13 +79,16 @@ def claim_row(graph: Graph, claim, terms: Terms) -> dict:
     attribution = graph.value(claim, KKG.attribution)
     as_of = graph.value(claim, KKG.asOf)
     sources = list(graph.objects(claim, KKG.sourceDocument))
-    if claimant is not None and claimant in sources:  # the document states it in its own voice
+    own_voice = claimant is not None and claimant in sources
+    if own_voice:  # the document states it in its own voice
         shown_claimant = Shown("the source itself", terms.href(claimant), terms.label(claimant))
     else:
         shown_claimant = terms.show(claimant) if claimant is not None else None
     return {
+        "node": claim,
         "claim": terms.show(claim),
         "claimant": shown_claimant,
+        "own_voice": own_voice,
         "attribution": str(attribution) if attribution is not None else None,
         "status": terms.label(status) if status is not None else None,
         "figure": figure_of(graph, claim),
@@ -122,32 +125,38 @@ def _group_key(graph: Graph, claim, category, terms: Terms, by_event: bool) -> t
 def _figure_group(graph: Graph, key: tuple, claims: list, terms: Terms) -> dict:
     event, category, people = key
     series = figure_series.series_of(graph, claims)
-    rows = [claim_row(graph, figure_series.latest(graph, ordered), terms) for ordered in series.values()]
+    row_of = {claim: claim_row(graph, claim, terms) for claim in claims}
+    rows = [row_of[figure_series.latest(graph, ordered)] for ordered in series.values()]
     rows.sort(key=lambda r: (-(r["number"] or 0), r["claimant"].text if r["claimant"] else ""))
     title = (f"{event}: " if event else "") + (f"{category} ({people})" if people else category)
-    claimants = {r["claimant"].text if r["claimant"] else "" for r in rows}
-    chart = figure_chart.svg(title, [(_bar_label(r, len(claimants) < len(rows)), r["figure"], r["number"])
-                                     for r in rows]) \
-        if len(rows) > 1 and all(r["number"] is not None for r in rows) else None
-    histories = [_history(graph, speaker, whose, ordered, terms)
+    histories = [_history(graph, speaker, whose, [row_of[c] for c in ordered], terms)
                  for (speaker, whose), ordered in series.items() if len(ordered) > 1]
     histories.sort(key=lambda h: (h["speaker"].text, h["whose_text"]))
     return {"title": title, "event": event, "category": category, "people": people, "rows": rows,
-            "chart": chart, "rival": len(series) > 1, "histories": histories, "count": len(claims)}
+            "chart": _chart(title, rows), "rival": len(series) > 1, "histories": histories, "count": len(claims)}
 
 
-def _history(graph: Graph, speaker, whose, ordered: list, terms: Terms) -> dict:
-    latest = figure_series.latest(graph, ordered)
-    rows = [claim_row(graph, claim, terms) | {"latest": claim == latest} for claim in ordered]
+def _chart(title: str, rows: list[dict]):
+    """The bar chart of a group's rival figures, when there are several and each has a number."""
+    if len(rows) < 2 or any(r["number"] is None for r in rows):
+        return None
+    claimants = {r["claimant"].text if r["claimant"] else "" for r in rows}
+    return figure_chart.svg(title, [(_bar_label(r, len(claimants) < len(rows)), r["figure"], r["number"])
+                                    for r in rows])
+
+
+def _history(graph: Graph, speaker, whose, ordered: list[dict], terms: Terms) -> dict:
+    latest = figure_series.latest(graph, [r["node"] for r in ordered])
+    rows = [r | {"latest": r["node"] == latest} for r in ordered]
     others = sorted({r["claimant"].text for r in rows if r["claimant"]} - {terms.label(speaker)})
-    return {"speaker": _speaker(graph, speaker, ordered, terms), "with": others,
-            "whose": terms.show_all(whose), "whose_text": ", ".join(terms.label(w) for w in sorted(whose)),
+    return {"speaker": _speaker(speaker, ordered[0], terms), "with": others,
+            "whose": terms.show_all(whose), "whose_text": ", ".join(w.text for w in terms.show_all(whose)),
             "rows": rows, "undated": sum(1 for r in rows if r["as_of"] is None)}
 
 
-def _speaker(graph: Graph, speaker, ordered: list, terms: Terms) -> Shown:
-    if speaker is not None and speaker in set(graph.objects(ordered[0], KKG.sourceDocument)):
-        return Shown("the source itself", terms.href(speaker), terms.label(speaker))
+def _speaker(speaker, first: dict, terms: Terms) -> Shown:
+    if first["own_voice"]:  # a page speaking in its own voice is its own series
+        return first["claimant"]
     return terms.show(speaker) if speaker is not None else Shown("unattributed")
 
 
