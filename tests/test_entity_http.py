@@ -292,6 +292,21 @@ def test_history_lists_each_figure_oldest_first(seed_url, actor, series):
     assert body_rows(history)[len(body_rows(history)) - len(undated):] == undated  # undated ones last
 
 
+def test_claim_page_says_what_its_figure_was_revised_to(seed_url):
+    text = requests.get(seed_url + "/id/event/second-nagorno-karabakh-war.html", timeout=30).text
+    for _, history in figure_group(text, "killed (servicemen)")["histories"]:
+        rows, claims = body_rows(history), claim_links(history)
+        latest = claims[next(i for i, r in enumerate(rows) if "(latest)" in r)]
+        for row, claim in zip(rows, claims):
+            page = requests.get(seed_url + claim + ".html", timeout=30).text
+            revised = re.search(r'<p class="revision">(.*?)</p>', page, re.S)
+            if claim == latest:
+                assert revised is None, claim
+            else:
+                assert revised and f'href="{latest}"' in revised.group(1), claim
+                assert ("Later revised to" in revised.group(1)) == (not row.startswith("undated")), claim
+
+
 def test_claim_page_shows_provenance_source_text_and_wikidata_statement(seed_url, built):
     page = parsed_page(seed_url, "/id/claim/azerbaijan-servicemen-killed-per-azerbaijan")
     text = requests.get(seed_url + "/id/claim/azerbaijan-servicemen-killed-per-azerbaijan.html", timeout=30).text

@@ -8,7 +8,8 @@
   every figure about it grouped by what it counts: each claimant's latest figure side by side with a
   chart, then the history of each claimant's figure (:mod:`.figure_series` has the rule);
 - an actor: the claims it makes, the figures about its people, the events it is in, its Wikidata item;
-- a claim: its provenance, its figure, the verbatim source text, the Wikidata statement it exports to.
+- a claim: its provenance, its figure (and the figure it was later revised to), the verbatim source
+  text, the Wikidata statement it exports to.
 """
 
 from __future__ import annotations
@@ -160,6 +161,27 @@ def _speaker(speaker, first: dict, terms: Terms) -> Shown:
     return terms.show(speaker) if speaker is not None else Shown("unattributed")
 
 
+def _counted(graph: Graph, claim) -> tuple:
+    """What a figure counts: its event, category, group of people and whose people."""
+    return (graph.value(claim, KKG.about), graph.value(claim, KKG.category), graph.value(claim, KKG.personGroup),
+            frozenset(graph.objects(claim, KKG.appliesTo)))
+
+
+def revision(graph: Graph, claim, terms: Terms) -> dict | None:
+    """For a figure that is not its claimant's latest for the same thing (see :mod:`.figure_series`),
+    the latest as a row, with ``later`` true when the claim is dated (so the latest was reported
+    after it); None for the latest figure itself, and for a claim that is no figure."""
+    if graph.value(claim, KKG.category) is None:
+        return None
+    key = _counted(graph, claim)
+    siblings = [c for c in set(graph.subjects(KKG.category, key[1])) if _counted(graph, c) == key]
+    ordered = next(s for s in figure_series.series_of(graph, siblings).values() if claim in s)
+    latest = figure_series.latest(graph, ordered)
+    if latest == claim or graph.value(latest, KKG.asOf) is None:
+        return None
+    return claim_row(graph, latest, terms) | {"later": graph.value(claim, KKG.asOf) is not None}
+
+
 def _bar_label(row: dict, with_whose: bool) -> str:
     who = row["claimant"].text if row["claimant"] else "unattributed"
     whose = ", ".join(a.text for a in row["applies_to"])
@@ -224,6 +246,7 @@ def view(graph: Graph, entity: URIRef, kind: str, terms: Terms) -> dict:
         page["claim"] = claim_row(graph, entity, terms)
         page["provenance"] = _provenance(graph, entity, terms)
         page["wikidata_statement"] = wikidata_statement(graph, entity)
+        page["revision"] = revision(graph, entity, terms)
     page["pointing"] = pointing_to(graph, entity, terms, leave_out=shown_in_sections)
     return page
 

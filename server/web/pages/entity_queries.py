@@ -10,6 +10,9 @@ query: through the endpoint's workers, time limit, row cap and answer cache).
   further; not of the claims merely citing it as their source document), plus for a claim the statements of what it names (so that its Wikidata statement can be
   worked out); and the labels of everything named. The page's "open in SPARQL" link carries it.
 - ``ONTOLOGY_QUERY``: the ontology graph, for ``/ontology``.
+- ``SERIES_QUERY``: for a claim's page, the figures of the same claimant (or of a joint claimant it
+  belongs to, or of its members) about the same event and category, with what the page needs to
+  say whether the figure was later revised (``entity_pages.revision``).
 - ``MEMBERS_QUERY``: the members of every joint claimant ("Armenia/Artsakh" has Armenia), which the
   figure groups of a page need to put a member's figures in its joint claimant's history; one text
   for every page, so the answer cache keeps it.
@@ -90,6 +93,23 @@ def description_query(max_rows: int) -> str:
 PAGE_ROWS = 4000
 PAGE_QUERY = _with_labels(True, "Everything the page of ?entity shows, a statement and the labels of what it "
                           "names per row: its description, the statements of the claims about it.", PAGE_ROWS)
+_SERIES_PROPERTIES = ", ".join(f"<{KKG[name]}>" for name in (
+    "claimant", "about", "category", "personGroup", "appliesTo", "asOf", "value", "minValue", "maxValue",
+    "approximation", "unit", "sourceDocument"))
+SERIES_QUERY = f"""# The figures of ?entity's claimant (or its joint claimant, or its members) about the same thing
+{_PREFIXES}CONSTRUCT {{ ?other ?p ?o . ?other rdfs:label ?otherLabel . ?by2 rdfs:label ?byLabel .
+  ?group <{KKG.hasMember}> ?member }}
+WHERE {{
+  GRAPH ?h {{ ?entity <{KKG.about}> ?event ; <{KKG.category}> ?category ; <{KKG.claimant}> ?by .
+    ?other <{KKG.about}> ?event ; <{KKG.category}> ?category ; <{KKG.claimant}> ?by2 }}
+  FILTER (?h != {INFERRED})
+  OPTIONAL {{ ?by2 <{KKG.hasMember}> ?by BIND (?by2 AS ?group) BIND (?by AS ?member) }}
+  OPTIONAL {{ ?by <{KKG.hasMember}> ?by2 BIND (?by AS ?group) BIND (?by2 AS ?member) }}
+  FILTER (?by2 = ?by || BOUND(?group))
+  GRAPH ?g {{ ?other ?p ?o }} FILTER (?g != {INFERRED} && ?p IN ({_SERIES_PROPERTIES}))
+  OPTIONAL {{ ?other rdfs:label ?otherLabel }} OPTIONAL {{ ?by2 rdfs:label ?byLabel }}
+}}
+"""
 MEMBERS_QUERY = (f"# The members of every joint claimant\nCONSTRUCT {{ ?group <{KKG.hasMember}> ?member }}\n"
                  f"WHERE {{ GRAPH ?g {{ ?group <{KKG.hasMember}> ?member }} FILTER (?g != {INFERRED}) }}\n")
 ONTOLOGY_QUERY = f"# The ontology graph\nCONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH {ONTOLOGY_GRAPH} {{ ?s ?p ?o }} }}\n"
