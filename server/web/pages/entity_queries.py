@@ -100,12 +100,11 @@ SERIES_QUERY = f"""# The figures of ?entity's claimant (or its joint claimant, o
 {_PREFIXES}CONSTRUCT {{ ?other ?p ?o . ?other rdfs:label ?otherLabel . ?by2 rdfs:label ?byLabel .
   ?group <{KKG.hasMember}> ?member }}
 WHERE {{
-  GRAPH ?h {{ ?entity <{KKG.about}> ?event ; <{KKG.category}> ?category ; <{KKG.claimant}> ?by .
-    ?other <{KKG.about}> ?event ; <{KKG.category}> ?category ; <{KKG.claimant}> ?by2 }}
-  FILTER (?h != {INFERRED})
-  OPTIONAL {{ ?by2 <{KKG.hasMember}> ?by BIND (?by2 AS ?group) BIND (?by AS ?member) }}
-  OPTIONAL {{ ?by <{KKG.hasMember}> ?by2 BIND (?by AS ?group) BIND (?by2 AS ?member) }}
-  FILTER (?by2 = ?by || BOUND(?group))
+  ?entity <{KKG.about}> ?event ; <{KKG.category}> ?category ; <{KKG.claimant}> ?by .
+  {{ ?other <{KKG.claimant}> ?by BIND (?by AS ?by2) }}
+  UNION {{ ?by2 <{KKG.hasMember}> ?by . ?other <{KKG.claimant}> ?by2 BIND (?by2 AS ?group) BIND (?by AS ?member) }}
+  UNION {{ ?by <{KKG.hasMember}> ?by2 . ?other <{KKG.claimant}> ?by2 BIND (?by AS ?group) BIND (?by2 AS ?member) }}
+  ?other <{KKG.about}> ?event ; <{KKG.category}> ?category .
   GRAPH ?g {{ ?other ?p ?o }} FILTER (?g != {INFERRED} && ?p IN ({_SERIES_PROPERTIES}))
   OPTIONAL {{ ?other rdfs:label ?otherLabel }} OPTIONAL {{ ?by2 rdfs:label ?byLabel }}
 }}
