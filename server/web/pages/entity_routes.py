@@ -104,11 +104,18 @@ def page_graph(text: str, iri: str | None) -> tuple[Graph, bool]:
     return graph, bool(reply.get("truncated"))
 
 
+_MEMBERS: dict = {}  # the data version -> the triples of MEMBERS_QUERY (the same for every page)
+
+
 def with_members(graph: Graph) -> Graph:
     """The page's graph with the members of every joint claimant (``entity_queries.MEMBERS_QUERY``),
-    which its figure groups need."""
-    members, _ = page_graph(entity_queries.MEMBERS_QUERY, None)
-    for triple in members:
+    which its figure groups need; read once per version of the data, as every page needs the same."""
+    version = current().version
+    if version not in _MEMBERS:
+        members, _ = page_graph(entity_queries.MEMBERS_QUERY, None)
+        _MEMBERS.clear()
+        _MEMBERS[version] = tuple(members)
+    for triple in _MEMBERS[version]:
         graph.add(triple)
     return graph
 
