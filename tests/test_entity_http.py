@@ -187,23 +187,124 @@ def parsed_page(url: str, path: str) -> _Text:
     return page
 
 
+def figure_group(text: str, title: str) -> dict:
+    """One figure group of an event page: its rival table and its histories (summary, table), each
+    parsed as :class:`_Text`."""
+    start = text.index(f"<h3>{title}</h3>")
+    ends = [i for i in (text.find('<div class="figure-group">', start), text.find("</section>", start)) if i != -1]
+    chunk = text[start:min(ends)]
+    rival = _Text()
+    rival.feed(chunk[:chunk.index("</table>") + len("</table>")])
+    histories = []
+    for details in re.findall(r"<details.*?</details>", chunk, re.S):
+        parsed = _Text()
+        parsed.feed(details)
+        summary = unescape(re.sub(r"\s+", " ", re.search(r"<summary>(.*?)</summary>", details, re.S).group(1)))
+        histories.append((summary, parsed))
+    return {"rival": rival, "histories": histories}
+
+
+def claim_links(page: _Text) -> list[str]:
+    """The claims a table's rows link to, in row order (each row's figure links to its claim)."""
+    return [href for _, href in page.links if href.startswith("/id/claim/")]
+
+
+def body_rows(page: _Text) -> list[str]:
+    """A table's rows without its header row."""
+    return page.rows[1:]
+
+
 def test_war_page_puts_rival_figures_side_by_side(seed_url):
     page = parsed_page(seed_url, "/id/event/second-nagorno-karabakh-war")
     assert page.scripts == 0  # works with JavaScript off: there is none
+    text = requests.get(seed_url + "/id/event/second-nagorno-karabakh-war.html", timeout=30).text
+    rival = body_rows(figure_group(text, "killed (servicemen)")["rival"])
+    armenia = rival.index(next(r for r in rival if r.startswith("3,825 | Armenia/Artsakh")))
+    assert rival[armenia + 1].startswith("2,906 | Azerbaijan")  # the rival figure, in the next row
+    assert len({r.split(" | ")[1] for r in rival}) == len(rival)  # one row per claimant
     rows = page.rows
-    killed = rows.index(next(r for r in rows if r.startswith("3,825")))
-    assert rows[killed].startswith("3,825 | Armenia/Artsakh")
-    assert rows[killed + 1].startswith("2,906 | Azerbaijan")  # the rival figure, in the next row
     assert any(r.startswith("~11,000 | Armenia/Artsakh") for r in rows)
     assert any(r.startswith("60+ | Armenia/Artsakh") for r in rows)
     assert any(r.startswith("Turkey | belligerent | alleged by Armenia") for r in rows)
-    assert ("2,906", "/id/claim/azerbaijan-servicemen-killed-per-azerbaijan") in page.links
+    assert ("2,906", "/id/claim/azerbaijan-servicemen-killed-per-azerbaijan") in page.links  # in its history
     assert ("Azerbaijan", "/id/actor/azerbaijan") in page.links
     assert ("Azerbaijan's widespread use of drones was seen as crucial in determining the outcome",
             "/id/claim/azerbaijan-drone-use-seen-as-crucial") in page.links  # a claim that is no figure
-    response = requests.get(seed_url + "/id/event/second-nagorno-karabakh-war.html", timeout=30)
-    chart = next(svg for svg in re.findall(r"<svg.*?</svg>", response.text, re.S) if "2,906" in svg)
+    chart = next(svg for svg in re.findall(r"<svg.*?</svg>", text, re.S) if "2,906" in svg)
     assert 'role="img"' in chart and "<title" in chart and "2,906" in chart and "3,825" in chart
+    bars = re.findall(r'<text[^>]*class="chart-figure"[^>]*>([^<]*)</text>', chart)
+    assert bars == [r.split(" | ")[0] for r in rival]  # the chart shows the rival figures, nothing else
+
+
+def _group_claims(graph: Graph, claim: URIRef) -> list[URIRef]:
+    """The claims counting the same thing as ``claim``: same event, category, group and people."""
+    def key(c):
+        return (graph.value(c, KKG.about), graph.value(c, KKG.category), graph.value(c, KKG.personGroup),
+                frozenset(graph.objects(c, KKG.appliesTo)))
+    return [c for c in graph.subjects(KKG.category, None) if key(c) == key(claim)]
+
+
+def _war_groups(seed_url) -> list[dict]:
+    text = requests.get(seed_url + "/id/event/second-nagorno-karabakh-war.html", timeout=30).text
+    start = text.index("<h2>Figures, side by side</h2>")
+    section = text[start:text.index("</section>", start) + len("</section>")]
+    return [figure_group(section, title) for title in re.findall(r"<h3>([^<]*)</h3>", section)]
+
+
+def test_rival_row_per_claimant_is_its_latest_figure(seed_url, built):
+    graph = build_mod.union_graph(built.dataset)
+    shown, groups = set(), _war_groups(seed_url)
+    assert groups
+    for group in groups:
+        for href in claim_links(group["rival"]):
+            claim = URIRef(BASE + href.lstrip("/"))
+            as_of = graph.value(claim, KKG.asOf)
+            same = [c for c in _group_claims(graph, claim)
+                    if graph.value(c, KKG.claimant) == graph.value(claim, KKG.claimant)]
+            dates = [str(graph.value(c, KKG.asOf)) for c in same if graph.value(c, KKG.asOf) is not None]
+            if as_of is None:
+                assert not dates, f"{claim} is undated although its claimant has a dated figure"
+            else:
+                assert str(as_of) == max(dates), f"{claim} is not its claimant's latest figure"
+        shown.update(claim_links(group["rival"]))
+        for _, history in group["histories"]:
+            shown.update(claim_links(history))
+    figures = {s for s in graph.subjects(KKG.about, WAR) if graph.value(s, KKG.category) is not None}
+    assert {BASE + h.lstrip("/") for h in shown if "/claim/" in h} >= {str(f) for f in figures}  # none lost
+
+
+@pytest.mark.parametrize("actor, series", [
+    ("armenia", [1166, 2317, 2425, 3621, 3773, 3825]),  # issue 15: the Armenian toll as it moved
+    ("azerbaijan", [2783, 2855, 2881, 2900, 2906])])
+def test_history_lists_each_figure_oldest_first(seed_url, actor, series):
+    params = {"claimant": f"actor:{actor}", "party": f"actor:{actor}", "event": "event:second-nagorno-karabakh-war",
+              "category": "concept:casualty-killed"}
+    answer = requests.get(seed_url + "/queries/figure-history.json", params=params, timeout=30).json()
+    expected = [(int(b["value"]["value"]), b.get("asOf", {}).get("value")) for b in answer["results"]["bindings"]]
+    text = requests.get(seed_url + "/id/event/second-nagorno-karabakh-war.html", timeout=30).text
+    histories = figure_group(text, "killed (servicemen)")["histories"]
+    label = actor.capitalize()
+    history = next(table for _, table in histories if any(r.split(" | ")[2] == label for r in body_rows(table)))
+    got = [int(r.split(" | ")[1].split()[0].replace(",", "")) for r in body_rows(history)]
+    assert got == [value for value, _ in expected]  # the stored query's order: oldest first, undated last
+    assert [value for value, as_of in expected if as_of] == series
+    undated = [r for r in body_rows(history) if r.startswith("undated")]
+    assert body_rows(history)[len(body_rows(history)) - len(undated):] == undated  # undated ones last
+
+
+def test_claim_page_says_what_its_figure_was_revised_to(seed_url):
+    text = requests.get(seed_url + "/id/event/second-nagorno-karabakh-war.html", timeout=30).text
+    for _, history in figure_group(text, "killed (servicemen)")["histories"]:
+        rows, claims = body_rows(history), claim_links(history)
+        latest = claims[next(i for i, r in enumerate(rows) if "(latest)" in r)]
+        for row, claim in zip(rows, claims):
+            page = requests.get(seed_url + claim + ".html", timeout=30).text
+            revised = re.search(r'<p class="revision">(.*?)</p>', page, re.S)
+            if claim == latest:
+                assert revised is None, claim
+            else:
+                assert revised and f'href="{latest}"' in revised.group(1), claim
+                assert ("Later revised to" in revised.group(1)) == (not row.startswith("undated")), claim
 
 
 def test_claim_page_shows_provenance_source_text_and_wikidata_statement(seed_url, built):

@@ -28,6 +28,8 @@ def test_figures_as_reported(kwargs, expected):
 def test_literals_readable():
     assert term_view.literal_shown(Literal(1234567)).text == "1,234,567"
     assert term_view.literal_shown(Literal("2020-09-27", datatype=XSD.date)).text == "27 September 2020"
+    assert term_view.literal_shown(Literal("2025-06", datatype=XSD.gYearMonth)).text == "June 2025"  # a reporting month
+    assert term_view.literal_shown(Literal("1993", datatype=XSD.gYear)).text == "1993"
     assert term_view.literal_shown(Literal("killed", lang="en")).lang is None
     assert term_view.literal_shown(Literal("killed", lang="en"), several_languages=True).lang == "en"
 

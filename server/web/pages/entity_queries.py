@@ -10,6 +10,13 @@ query: through the endpoint's workers, time limit, row cap and answer cache).
   further; not of the claims merely citing it as their source document), plus for a claim the statements of what it names (so that its Wikidata statement can be
   worked out); and the labels of everything named. The page's "open in SPARQL" link carries it.
 - ``ONTOLOGY_QUERY``: the ontology graph, for ``/ontology``.
+- ``SERIES_QUERY``: for a claim's page, the figures of the same claimant (or of a joint claimant it
+  belongs to, or of its members) about the same event and category, with what the page needs to
+  say whether the figure was later revised (``entity_pages.revision``).
+- ``MEMBERS_QUERY``: the members of every joint claimant ("Armenia/Artsakh" has Armenia), which the
+  figure groups of a page need to put a member's figures in its joint claimant's history. One text
+  for every page, so the answer cache keeps it: bound to the page's entity it took 100 ms at 1M
+  triples (Oxigraph started from every claim), unbound 2 ms for 516 statements.
 
 Each is one text whatever the entity, run with ``?entity`` bound (as a stored query's parameter is),
 so that each query worker parses it once: parsing costs more than evaluating. :func:`for_entity`
@@ -83,10 +90,29 @@ def description_query(max_rows: int) -> str:
                         "pointing to it, the labels of everything named.", max_rows + 1)
 
 
-# A page shows at most this many statements (rows): the first found, the entity's own first.
-PAGE_ROWS = 1000
+# A page shows at most this many statements (rows): the first found, the entity's own first. The
+# largest event and actor pages of the seed need about 1,450 (the war's 1,254).
+PAGE_ROWS = 2000
 PAGE_QUERY = _with_labels(True, "Everything the page of ?entity shows, a statement and the labels of what it "
                           "names per row: its description, the statements of the claims about it.", PAGE_ROWS)
+_SERIES_PROPERTIES = ", ".join(f"<{KKG[name]}>" for name in (
+    "claimant", "about", "category", "personGroup", "appliesTo", "asOf", "value", "minValue", "maxValue",
+    "approximation", "unit", "sourceDocument"))
+SERIES_QUERY = f"""# The figures of ?entity's claimant (or its joint claimant, or its members) about the same thing
+{_PREFIXES}CONSTRUCT {{ ?other ?p ?o . ?other rdfs:label ?otherLabel . ?by2 rdfs:label ?byLabel .
+  ?group <{KKG.hasMember}> ?member }}
+WHERE {{
+  ?entity <{KKG.about}> ?event ; <{KKG.category}> ?category ; <{KKG.claimant}> ?by .
+  {{ ?other <{KKG.claimant}> ?by BIND (?by AS ?by2) }}
+  UNION {{ ?by2 <{KKG.hasMember}> ?by . ?other <{KKG.claimant}> ?by2 BIND (?by2 AS ?group) BIND (?by AS ?member) }}
+  UNION {{ ?by <{KKG.hasMember}> ?by2 . ?other <{KKG.claimant}> ?by2 BIND (?by AS ?group) BIND (?by2 AS ?member) }}
+  ?other <{KKG.about}> ?event ; <{KKG.category}> ?category .
+  GRAPH ?g {{ ?other ?p ?o }} FILTER (?g != {INFERRED} && ?p IN ({_SERIES_PROPERTIES}))
+  OPTIONAL {{ ?other rdfs:label ?otherLabel }} OPTIONAL {{ ?by2 rdfs:label ?byLabel }}
+}}
+"""
+MEMBERS_QUERY = (f"# The members of every joint claimant\nCONSTRUCT {{ ?group <{KKG.hasMember}> ?member }}\n"
+                 f"WHERE {{ GRAPH ?g {{ ?group <{KKG.hasMember}> ?member }} FILTER (?g != {INFERRED}) }}\n")
 ONTOLOGY_QUERY = f"# The ontology graph\nCONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH {ONTOLOGY_GRAPH} {{ ?s ?p ?o }} }}\n"
 
 

@@ -104,6 +104,31 @@ def page_graph(text: str, iri: str | None) -> tuple[Graph, bool]:
     return graph, bool(reply.get("truncated"))
 
 
+_MEMBERS: dict = {}  # the data version -> the triples of MEMBERS_QUERY (the same for every page)
+
+
+def with_members(graph: Graph) -> Graph:
+    """The page's graph with the members of every joint claimant (``entity_queries.MEMBERS_QUERY``),
+    which its figure groups need; read once per version of the data, as every page needs the same."""
+    version = current().version
+    if version not in _MEMBERS:
+        members, _ = page_graph(entity_queries.MEMBERS_QUERY, None)
+        _MEMBERS.clear()
+        _MEMBERS[version] = tuple(members)
+    for triple in _MEMBERS[version]:
+        graph.add(triple)
+    return graph
+
+
+def with_series(graph: Graph, iri: str) -> Graph:
+    """A claim page's graph with the figures of the same claimant about the same thing
+    (``entity_queries.SERIES_QUERY``), from which the page says whether it was later revised."""
+    series, _ = page_graph(entity_queries.SERIES_QUERY, iri)
+    for triple in series:
+        graph.add(triple)
+    return graph
+
+
 def rdf_term(cell: dict):
     """An RDF term of SPARQL JSON results as an rdflib term."""
     kind = cell["type"]
@@ -161,8 +186,11 @@ def _html_page(kind: str, slug: str, iri: str, etag: str) -> Response:
     node = URIRef(iri)
     if (node, None, None) not in graph and (None, None, node) not in graph:
         raise _not_found(kind, slug)
-    terms = page_terms(graph)
-    page = entity_pages.view(graph, node, kind, terms)
+    if kind in ("event", "actor"):
+        with_members(graph)
+    elif kind == "claim":
+        with_series(graph, iri)
+    page = entity_pages.view(graph, node, kind, page_terms(graph))
     downloads = {ext: url_for("entities.entity", kind=kind, name=f"{slug}.{ext}") for ext in DOWNLOADS}
     html = render_template("entity.html", page=page, downloads=downloads, truncated=truncated,
                            sparql=sparql_link(entity_queries.for_entity(entity_queries.PAGE_QUERY, iri)),

@@ -1,6 +1,6 @@
 """The ``home`` blueprint: ``/``, the page a newcomer lands on. A few lines on what this is, the war's
-key rival figures at a glance (the "killed" figures of the war's page, side by side with their
-chart), and the ways in: the events, the claimants, the stored queries, the query page and the
+key rival figures at a glance (the "killed" figures of the war's page: each claimant's latest,
+side by side with their chart), and the ways in: the events, the claimants, the stored queries, the query page and the
 SPARQL endpoint. Everything on it comes from queries run through the endpoint.
 """
 
@@ -18,7 +18,7 @@ from .. import negotiation
 from ..endpoint import current
 from ..http_manners import cacheable, not_modified, request_etag
 from . import entity_pages, entity_queries
-from .entity_routes import page_graph, page_terms
+from .entity_routes import page_graph, page_terms, with_members
 from .term_view import href_of
 
 bp = Blueprint("home", __name__)
@@ -67,7 +67,7 @@ def home():
     if (WAR, None, None) in graph:
         terms = page_terms(graph)
         claims = sorted({s for s in graph.subjects(KKG.about, WAR) if entity_pages.is_claim(s)})
-        key_figures = [g for g in entity_pages.figure_groups(graph, claims, terms) if g["category"] == KEY_CATEGORY]
+        key_figures = [g for g in entity_pages.figure_groups(with_members(graph), claims, terms) if g["category"] == KEY_CATEGORY]
         war = terms.show(URIRef(WAR))
     stored = [{"title": q.title, "id": q.id} for q in endpoint.stored_queries.values()]
     html = render_template("home.html", war=war, key_figures=key_figures, ways=ways_in(endpoint), stored=stored)

@@ -80,13 +80,15 @@ def number_text(value) -> str:
 
 
 def date_text(value: Literal) -> str:
-    """An xsd:date as "27 September 2020"; other literals as written."""
-    if value.datatype == XSD.date:
-        try:
+    """An xsd:date as "27 September 2020", an xsd:gYearMonth as "June 2025"; other literals as written."""
+    try:
+        if value.datatype == XSD.date:
             day = datetime.date.fromisoformat(str(value))
             return f"{day.day} {day:%B %Y}"
-        except ValueError:
-            return str(value)
+        if value.datatype == XSD.gYearMonth:
+            return f"{datetime.date.fromisoformat(str(value) + '-01'):%B %Y}"
+    except ValueError:
+        pass
     return str(value)
 
 
@@ -164,6 +166,6 @@ def literal_shown(term: Literal, several_languages: bool = False) -> Shown:
     """A literal for people: numbers formatted, dates spelled out, no language tag unless asked."""
     if term.datatype in _NUMERIC:
         return Shown(number_text(term), title=curie(str(term.datatype)), numeric=True)
-    if term.datatype == XSD.date:
+    if term.datatype in (XSD.date, XSD.gYearMonth):
         return Shown(date_text(term), title=str(term))
     return Shown(str(term), lang=term.language if several_languages else None)
