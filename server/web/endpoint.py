@@ -13,7 +13,6 @@ import uuid
 from flask import current_app, has_request_context, request
 
 from ...graph import sparql
-from ...graph.core import sizing
 from ...graph.core.caching import ComputedOnce
 from ...graph.core.settings import Settings
 from . import description
@@ -32,11 +31,12 @@ class Endpoint:
 
     def __init__(self, build, settings: Settings,
                  stored_queries: dict, extra_version: str = "", supervised: bool = False):
-        settings = sizing.resolved(settings)  # process and worker counts left at 0 made concrete
         self.remote = build if sparql.is_remote(build) else None
         self.build = None if self.remote else build
         self.dataset = self.remote or build.dataset
-        self.settings = settings
+        self.queries = sparql.QueryService(self.dataset, settings,
+                                           [(q.text, q.source) for q in stored_queries.values()], supervised)
+        self.settings = settings = self.queries.settings  # process and worker counts made concrete there
         self.stored_queries = stored_queries
         if self.remote:
             self.version = None
@@ -44,8 +44,6 @@ class Endpoint:
             base = build.version or uuid.uuid4().hex
             limits = f"{settings.max_rows}|{sorted(settings.federation_allow_list)}"
             self.version = hashlib.sha256(f"{base}|{extra_version}|{limits}".encode()).hexdigest()[:16]
-        self.queries = sparql.QueryService(self.dataset, settings,
-                                           [(q.text, q.source) for q in stored_queries.values()], supervised)
         self.memo = ComputedOnce(size=0 if self.remote else 32)
         self._store_counts = ComputedOnce(size=2)  # an external store's statistics, per cache_max_age period
         self.warming = None  # the warm-up thread (warm_up.py), once started
