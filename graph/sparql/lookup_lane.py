@@ -18,8 +18,8 @@ from __future__ import annotations
 
 from ..core import formats
 from ..core.errors import KkgError
-from . import choice, direct_query
-from .worker import Job, note_truncation
+from . import choice
+from .worker import Job, direct_json_reply
 
 
 def answer(dataset, job: Job) -> dict | None:
@@ -34,10 +34,4 @@ def answer(dataset, job: Job) -> dict | None:
         return None
     if format_name != "json":
         return None
-    written = direct_query.select_json(dataset, job.text, job.max_rows)
-    if written is None:
-        return None
-    data, rows, limit = written
-    if limit:
-        data = note_truncation(data, format_name, limit)
-    return {"ok": True, "data": data, "format": format_name, "type": "SELECT", "rows": rows, "truncated": limit}
+    return direct_json_reply(dataset, job)

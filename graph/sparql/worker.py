@@ -136,6 +136,18 @@ def _execute(dataset, job: Job, config: Config) -> dict:
     return _serialised(capped, rows, limit, format_name, result.type)
 
 
+def direct_json_reply(dataset, job: Job) -> dict | None:
+    """A SELECT's reply in SPARQL JSON results, written by Oxigraph from the query text alone
+    (direct_query.py), the row cap noted; None when Oxigraph refused or failed on it."""
+    written = direct_query.select_json(dataset, job.text, job.max_rows)
+    if written is None:
+        return None
+    data, rows, limit = written
+    if limit:
+        data = note_truncation(data, "json", limit)
+    return {"ok": True, "data": data, "format": "json", "type": "SELECT", "rows": rows, "truncated": limit}
+
+
 def _direct(dataset, job: Job, form: str) -> dict | None:
     """The reply for a plain query evaluated by Oxigraph from its text (direct_query.py); None when
     Oxigraph refused or failed on it, for the usual path to answer."""
@@ -143,14 +155,7 @@ def _direct(dataset, job: Job, form: str) -> dict | None:
     format_name = job.choice.for_kind(kind)
     if form == "SELECT" and format_name == "json" and not _selects_star(job.text) \
             and not oxigraph.draws_random(job.text):
-        written = direct_query.select_json(dataset, job.text, job.max_rows)
-        if written is None:
-            return None
-        data, rows, limit = written
-        if limit:
-            data = note_truncation(data, format_name, limit)
-        return {"ok": True, "data": data, "format": format_name, "type": "SELECT", "rows": rows,
-                "truncated": limit}
+        return direct_json_reply(dataset, job)
     result = direct_query.answer(dataset, job.text, form)
     return None if result is None else _finish(result, job, format_name)
 
