@@ -168,18 +168,7 @@ function request()
   if evaluated then text = text .. " #" .. id .. "-" .. counter end
   return wrk.format("GET", prefix .. encode(text), headers)
 end
-function response(status, headers, body)
-  if status < 200 or status > 299 then other = other + 1 end
-end
-function done(summary, latency, requests)
-  local other = 0
-  for _, thread in ipairs(threads) do other = other + thread:get("other") end
-  local e = summary.errors
-  io.write(string.format('WRK-JSON {"requests": %%d, "other": %%d, "socket_errors": %%d, "seconds": %%f, '
-    .. '"p50": %%f, "p99": %%f}\\n', summary.requests, other, e.connect + e.read + e.write + e.timeout,
-    summary.duration / 1e6, latency:percentile(50) / 1e6, latency:percentile(99) / 1e6))
-end
-"""
+""" + common.WRK_REPORT
 
 
 def wrk_lookups(base: str, path: str, subjects: list[str], evaluated: bool, clients: int,

@@ -315,6 +315,22 @@ def rate_ratio(ours: Load, peer: Load) -> str:
     return f"{ours.rps / peer.rps:.1f}×"
 
 
+# The end of every wrk script here: non-2xx answers counted, and one WRK-JSON line of figures.
+WRK_REPORT = """\
+-- only 2xx is served: wrk's own count of errors lets 3xx through
+function response(status, headers, body)
+  if status < 200 or status > 299 then other = other + 1 end
+end
+function done(summary, latency, requests)
+  local other = 0
+  for _, thread in ipairs(threads) do other = other + thread:get("other") end
+  local e = summary.errors
+  io.write(string.format('WRK-JSON {"requests": %%d, "other": %%d, "socket_errors": %%d, "seconds": %%f, '
+    .. '"p50": %%f, "p99": %%f}\\n', summary.requests, other, e.connect + e.read + e.write + e.timeout,
+    summary.duration / 1e6, latency:percentile(50) / 1e6, latency:percentile(99) / 1e6))
+end
+"""
+
 WRK_SCRIPT = """\
 paths = {%(paths)s}
 headers = {["Accept"] = "%(accept)s"}
@@ -332,19 +348,7 @@ function request()
   counter = counter + 1
   return wrk.format("GET", paths[counter %% #paths + 1], headers)
 end
--- only 2xx is served: wrk's own count of errors lets 3xx through
-function response(status, headers, body)
-  if status < 200 or status > 299 then other = other + 1 end
-end
-function done(summary, latency, requests)
-  local other = 0
-  for _, thread in ipairs(threads) do other = other + thread:get("other") end
-  local e = summary.errors
-  io.write(string.format('WRK-JSON {"requests": %%d, "other": %%d, "socket_errors": %%d, "seconds": %%f, '
-    .. '"p50": %%f, "p99": %%f}\\n', summary.requests, other, e.connect + e.read + e.write + e.timeout,
-    summary.duration / 1e6, latency:percentile(50) / 1e6, latency:percentile(99) / 1e6))
-end
-"""
+""" + WRK_REPORT
 
 
 def wrk_script(paths: list[str]) -> str:
