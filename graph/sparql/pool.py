@@ -410,7 +410,8 @@ class WorkerPool:
         except (EOFError, OSError):
             self._discard(found)
             self._replace()
-            raise KkgError("the query worker died while evaluating this query (out of memory?)",
+            raise KkgError("the query worker died while evaluating this query; it may have needed more memory "
+                           "than a query may use (setting query_memory_mb)",
                            code="worker-crashed", status=503, headers={"Retry-After": "5"}) from None
         if reply.get("replace") or (demoted and not _set_niceness(found.pid, 0)):
             self._discard(found)
