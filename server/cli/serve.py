@@ -116,6 +116,16 @@ def _store(settings, files):
     return store
 
 
+_stopping = False
+
+
 def _stop(signum, frame):
+    """SIGTERM: stop as Ctrl-C does. Only the first one raises: a second (the query service ending
+    this process because its spawner ended with the group) must not raise again inside the cleanup
+    the first started, where it would print a traceback from a finaliser."""
+    global _stopping
+    if _stopping:
+        return
+    _stopping = True
     raise SystemExit(0)
 
