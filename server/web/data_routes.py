@@ -45,7 +45,7 @@ def _export(graph: str | None, kind: str, extension: str | None = None):
     """Answer the dataset (graph None), the default graph ("default") or one named graph IRI."""
     endpoint = current()
     params = protocol.url_params(endpoint.settings.max_request_bytes)
-    format_values = [v for name in protocol.FORMAT_PARAMETERS for v in protocol.values(params, name)]
+    format_values = protocol.format_values(params)
     fmt = negotiation.choose_format(kind, negotiation.request_accept(), format_values, extension)
     etag = etag_for(endpoint.version, "export", graph or "", fmt.name)
     cached = not_modified(etag)

@@ -131,9 +131,13 @@ def read_query_request(max_bytes: int) -> QueryRequest:
     if len(queries) > 1:
         raise KkgError(f"the query is given {len(queries)} times; give exactly one query",
                        code="repeated-query")
-    format_values = [v for name in FORMAT_PARAMETERS for v in values(pairs, name)]
     return QueryRequest(queries[0] if queries else None, values(pairs, "default-graph-uri"),
-                        values(pairs, "named-graph-uri"), format_values, pairs)
+                        values(pairs, "named-graph-uri"), format_values(pairs), pairs)
+
+
+def format_values(pairs) -> list[str]:
+    """The values of every format-choosing parameter (``format=``, ``output=``), in order."""
+    return [v for name in FORMAT_PARAMETERS for v in values(pairs, name)]
 
 
 def update_refused() -> KkgError:

@@ -61,7 +61,7 @@ def list_queries(extension: str | None = None):
     """The stored queries: HTML for browsers, JSON otherwise (or ``/queries.json``)."""
     endpoint = current()
     params = protocol.url_params(endpoint.settings.max_request_bytes)
-    format_values = [v for name in protocol.FORMAT_PARAMETERS for v in protocol.values(params, name)]
+    format_values = protocol.format_values(params)
     chosen = negotiation.choose_one(negotiation.request_accept(), ["application/json", "text/html"],
                                     format_values, extension)
     etag = request_etag(endpoint.version)

@@ -26,6 +26,7 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import RDFS
 
 from ....graph import sparql
+from ....graph.core import formats
 from ....graph.core.errors import KkgError
 from ....graph.sparql import Job
 from .. import answers, negotiation, protocol
@@ -45,12 +46,12 @@ DOWNLOADS = ("ttl", "jsonld", "nt", "rdf")
 def representations() -> list[str]:
     """The media types an identifier's description comes in: HTML first (the default for ``*/*``),
     then every RDF graph format of the format table."""
-    return [HTML] + [media_type for media_type, _ in negotiation.media_types(negotiation.GRAPH)]
+    return [HTML] + [media_type for media_type, _ in negotiation.media_types(formats.GRAPH)]
 
 
 def _format_values() -> list[str]:
     params = protocol.url_params(current().settings.max_request_bytes)
-    return [v for name in protocol.FORMAT_PARAMETERS for v in protocol.values(params, name)]
+    return protocol.format_values(params)
 
 
 def _extension_of(media_type: str) -> str:

@@ -23,7 +23,7 @@ def search(extension: str | None = None):
     """Things whose label contains ``q``, best matches first, with their kinds and types."""
     endpoint = current()
     params = protocol.url_params(endpoint.settings.max_request_bytes)
-    format_values = [v for name in protocol.FORMAT_PARAMETERS for v in protocol.values(params, name)]
+    format_values = protocol.format_values(params)
     chosen = negotiation.choose_one(negotiation.request_accept(), [HTML, JSON], format_values, extension)
     text = label_search.cleaned(protocol.values(params, "q")[0] if protocol.values(params, "q") else "")
     etag = request_etag(endpoint.version)
