@@ -140,3 +140,51 @@ def test_lookups_are_answered_while_every_worker_is_busy():
     rows = [json.loads(r.content)["results"]["bindings"] for r in looked_up + [by_worker]]
     assert all(r == rows[0] for r in rows) and rows[0][0]["o"]["value"] == "7"
     assert looked_up[0].headers["X-Karabakh-KG-Rows"] == "1"
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("SELECT ?p ?o WHERE { <http://example.org/a> ?p ?o }", True),
+    ("SELECT $p ?o WHERE { <http://example.org/a> ?p $o }", True),  # ?v and $v are one variable
+    ("SELECT ?o WHERE { <http://example.org/a> <http://example.org/p> ?o } # ?x", True),
+    ("SELECT ?x WHERE { <http://example.org/a> ?p ?o }", False),
+    ("SELECT ?p ?x WHERE { <http://example.org/a> ?p ?o }", False),
+    ("SELECT ?b WHERE { <http://example.org/a?b=1> ?p ?o }", False),  # '?b' inside an IRI is no variable
+])
+def test_which_lookups_bind_every_variable(text, expected):
+    from karabakh_kg.graph.sparql import lookup_lane
+
+    assert choice.is_lookup(text)
+    assert lookup_lane.binds_every_variable(text) is expected
+
+
+def test_rows_counted_without_reading_them_are_the_parsed_rows():
+    """count_full_rows against the parsed document, over look-ups whose values hold everything a
+    count over the text could trip on: quotes, braces, commas, the text of a value object."""
+    import pyoxigraph as ox
+
+    from karabakh_kg.graph.sparql import direct_query
+
+    dataset = datasets.new_dataset("oxigraph")
+    store = dataset.store._inner
+    a, p = ox.NamedNode("http://example.org/a"), ox.NamedNode("http://example.org/p")
+    nasty = ['{"type":"uri","value":"x"}', '"},{"', "}},{", "\\", '\\"', "]}", '{"head":{"vars":["x"]}}', "",
+             "Qarabağ – Şuşa", "line\nbreak"]
+    for index, text in enumerate(nasty):
+        store.add(ox.Quad(a, p, ox.Literal(text), ox.NamedNode(f"http://example.org/g{index % 3}")))
+        store.add(ox.Quad(a, ox.NamedNode(f"http://example.org/q{index}"), ox.Literal(text, language="en"),
+                          ox.DefaultGraph()))
+    store.add(ox.Quad(a, p, ox.BlankNode("b1"), ox.DefaultGraph()))
+    store.add(ox.Quad(a, p, ox.Literal("7", datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#integer")),
+                      ox.DefaultGraph()))
+    texts = ["SELECT ?p ?o WHERE { <http://example.org/a> ?p ?o }",
+             "SELECT ?o WHERE { <http://example.org/a> <http://example.org/p> ?o }",
+             "SELECT ?o ?p WHERE { <http://example.org/a> ?p ?o } LIMIT 3",
+             "SELECT ?p ?o WHERE { <http://example.org/none> ?p ?o }"]
+    for text in texts:
+        data = store.query(text, use_default_graph_as_union=True).serialize(format=ox.QueryResultsFormat.JSON)
+        assert direct_query.count_full_rows(data) == len(json.loads(data)["results"]["bindings"]), text
+        written = direct_query.select_json(dataset, text, 10_000, prefixes=False, full_rows=True)
+        assert written == direct_query.select_json(dataset, text, 10_000), text
+    assert direct_query.count_full_rows(b'{"head":{"vars":[]},"results":{"bindings":[{}]}}') is None
+    cut = direct_query.select_json(dataset, texts[0], 5, prefixes=False, full_rows=True)
+    assert cut[1:] == (5, 5) and len(json.loads(cut[0])["results"]["bindings"]) == 5

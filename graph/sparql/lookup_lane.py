@@ -16,10 +16,15 @@ parameters).
 
 from __future__ import annotations
 
+import re
+
 from ..core import formats
 from ..core.errors import KkgError
 from . import choice
 from .worker import Job, direct_json_reply
+
+_IRI = re.compile(r"<[^>]*>")
+_VARIABLE = re.compile(r"[?$]([A-Za-z_][A-Za-z0-9_]*)")
 
 
 def answer(dataset, job: Job) -> dict | None:
@@ -34,4 +39,15 @@ def answer(dataset, job: Job) -> dict | None:
         return None
     if format_name != "json":
         return None
-    return direct_json_reply(dataset, job)
+    # a look-up names full IRIs only
+    return direct_json_reply(dataset, job, prefixes=False, full_rows=binds_every_variable(job.text))
+
+
+def binds_every_variable(text: str) -> bool:
+    """Whether every row of a look-up's answer binds every variable it selects: each selected
+    variable is in its triple pattern (``SELECT ?p ?o WHERE { <s> ?p ?o }``, not ``SELECT ?x
+    WHERE { <s> ?p ?o }``), so its rows can be counted without reading them."""
+    head, _, rest = _IRI.sub(" ", text).partition("{")  # an IRI may hold '?'
+    selected = set(_VARIABLE.findall(head))
+    return bool(selected) and selected <= set(_VARIABLE.findall(rest.split("}", 1)[0]))
+

@@ -136,10 +136,12 @@ def _execute(dataset, job: Job, config: Config) -> dict:
     return _serialised(capped, rows, limit, format_name, result.type)
 
 
-def direct_json_reply(dataset, job: Job) -> dict | None:
+def direct_json_reply(dataset, job: Job, prefixes: bool = True, full_rows: bool = False) -> dict | None:
     """A SELECT's reply in SPARQL JSON results, written by Oxigraph from the query text alone
-    (direct_query.py), the row cap noted; None when Oxigraph refused or failed on it."""
-    written = direct_query.select_json(dataset, job.text, job.max_rows)
+    (direct_query.py), the row cap noted; None when Oxigraph refused or failed on it.
+    ``prefixes`` False: the text names full IRIs only; ``full_rows``: every row binds every
+    selected variable (both known of a look-up, see direct_query.select_json)."""
+    written = direct_query.select_json(dataset, job.text, job.max_rows, prefixes, full_rows)
     if written is None:
         return None
     data, rows, limit = written
