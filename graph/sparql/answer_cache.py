@@ -117,17 +117,26 @@ class AnswerCache:
     def __len__(self) -> int:
         return len(self._replies)
 
-    def get(self, key: bytes | None) -> dict | None:
-        """The kept reply for ``key``, or None."""
+    def get(self, key: bytes | None, count_miss: bool = True) -> dict | None:
+        """The kept reply for ``key``, or None (counted as a miss unless ``count_miss`` is False:
+        a caller that only looks, and leaves the evaluation to :meth:`answer`, which counts it)."""
         if key is None or not self.max_bytes:
             return None
         with self._lock:
             reply = self._replies.get(key)
             if reply is None:
-                self.misses += 1
+                self.misses += count_miss
                 return None
             self.hits += 1
             return reply
+
+    def keep(self, key: bytes | None, reply: dict) -> None:
+        """Keep a reply evaluated outside :meth:`answer` after a :meth:`get` that did not count its
+        miss: counted as a miss, then kept as :meth:`put` keeps it."""
+        if key is not None and self.max_bytes:
+            with self._lock:
+                self.misses += 1
+        self.put(key, reply)
 
     def put(self, key: bytes | None, reply: dict) -> None:
         """Keep a successful reply, dropping the least recently used ones beyond the byte budget."""

@@ -125,6 +125,21 @@ class QueryService:
         return self.answers.answer(answer_cache.key_of(job), lambda: self._evaluate(job, background, client),
                                    wait=self.settings.query_timeout * 2 + 10, crowded=self._busy)
 
+    def answer_at_once(self, job: worker_mod.Job) -> dict | None:
+        """The job's reply when it needs no query worker: kept in the answer cache, or a look-up
+        answered here (the look-up lane); None otherwise, and then :meth:`run` answers it. Never
+        waits and never raises: a look-up Oxigraph refuses is left to ``run``, which words the
+        error. The same reply ``run`` gives, for a caller that can answer more cheaply when no
+        worker is involved (the web app's hot path)."""
+        key = answer_cache.key_of(job)
+        kept = self.answers.get(key, count_miss=False)
+        if kept is not None:
+            return kept
+        reply = lookup_lane.answer(self.dataset, job)
+        if reply is not None:
+            self.answers.keep(key, reply)
+        return reply
+
     def _evaluate(self, job: worker_mod.Job, background: bool = False, client: str | None = None) -> dict:
         if background:
             return self._reply(self._in_a_worker(job))

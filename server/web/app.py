@@ -24,6 +24,7 @@ from ...graph.core import settings as settings_mod
 from . import (
     data_routes,
     health_routes,
+    hot_path,
     http_errors,
     http_manners,
     query_routes,
@@ -71,6 +72,7 @@ def create_app(test_config: dict | None = None, build=None,
         app.register_blueprint(blueprint)
     http_errors.register(app)
     http_manners.register(app)
+    app.wsgi_app = hot_path.HotPath(app.wsgi_app, endpoint)  # look-ups and repeated queries, without Flask
     endpoint.start()
     atexit.register(endpoint.close)
     endpoint.warming = warm_up.start(app)

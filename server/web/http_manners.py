@@ -65,24 +65,35 @@ def _add_vary(response: Response, field: str) -> None:
         response.vary.add(field)
 
 
-def _cors(response: Response, origins: str) -> None:
+def cors_headers(origins: str, origin: str | None, method: str,
+                 asked_headers: str | None) -> tuple[list[tuple[str, str]], bool]:
+    """The CORS headers for a request from ``origin`` under the ``cors_origins`` setting, and
+    whether the answer varies by Origin (a listed set of origins). One decision for the Flask hook
+    and the hot path (hot_path.py)."""
     if not origins:
-        return
+        return [], False
     if origins.strip() == "*":
-        response.headers["Access-Control-Allow-Origin"] = "*"
+        headers, varies = [("Access-Control-Allow-Origin", "*")], False
     else:
         allowed = [o.strip() for o in origins.split(",") if o.strip()]
-        origin = request.headers.get("Origin")
-        _add_vary(response, "Origin")
         if origin not in allowed:
-            return
-        response.headers["Access-Control-Allow-Origin"] = origin
-    response.headers["Access-Control-Expose-Headers"] = EXPOSED_HEADERS
-    if request.method == "OPTIONS":
-        response.headers["Access-Control-Allow-Methods"] = ALLOWED_METHODS
-        asked = request.headers.get("Access-Control-Request-Headers")
-        response.headers["Access-Control-Allow-Headers"] = asked or "Accept, Content-Type, If-None-Match"
-        response.headers["Access-Control-Max-Age"] = "86400"
+            return [], True
+        headers, varies = [("Access-Control-Allow-Origin", origin)], True
+    headers.append(("Access-Control-Expose-Headers", EXPOSED_HEADERS))
+    if method == "OPTIONS":
+        headers += [("Access-Control-Allow-Methods", ALLOWED_METHODS),
+                    ("Access-Control-Allow-Headers", asked_headers or "Accept, Content-Type, If-None-Match"),
+                    ("Access-Control-Max-Age", "86400")]
+    return headers, varies
+
+
+def _cors(response: Response, origins: str) -> None:
+    headers, varies = cors_headers(origins, request.headers.get("Origin"), request.method,
+                                   request.headers.get("Access-Control-Request-Headers"))
+    if varies:
+        _add_vary(response, "Origin")
+    for name, value in headers:
+        response.headers[name] = value
 
 
 def register(app: Flask) -> None:

@@ -45,11 +45,11 @@ def request_accept() -> MIMEAccept:
     """The current request's Accept header, parameters dropped (see :func:`without_parameters`)."""
     from flask import request
 
-    return _accept_of(request.headers.get("Accept", ""))
+    return accept_of(request.headers.get("Accept", ""))
 
 
 @caching.per_text
-def _accept_of(header: str) -> MIMEAccept:
+def accept_of(header: str) -> MIMEAccept:
     """An Accept header parsed once per distinct value: clients send the same few again and again."""
     return without_parameters(parse_accept_header(header, MIMEAccept))
 
@@ -142,6 +142,12 @@ def choose(accept: MIMEAccept, format_values: list[str], extension: str | None =
     table, graph = by_accept(accept, TABLE), by_accept(accept, GRAPH)
     return Choice(table.name if table else None, graph.name if graph else None,
                   f"Accept: {accept.to_header() or '*/*'}")
+
+
+@caching.per_text
+def choice_by_accept(header: str) -> Choice:
+    """:func:`choose` for a request with no ``format=`` parameter, once per distinct Accept header."""
+    return choose(accept_of(header), [])
 
 
 def choose_format(kind: str, accept: MIMEAccept, format_values: list[str] = (),
