@@ -109,6 +109,38 @@ def test_slow_queries_cannot_take_every_worker():
 
 
 @pytest.mark.slow
+def test_two_runaways_resent_at_once_leave_a_worker_for_quick_queries():
+    """The default sizes: two clients resend a runaway as soon as it is
+    stopped, and quick queries are still answered without waiting for a runaway to be found slow
+    (with one worker beside the slow one, each waited about slow_query_seconds)."""
+    with app_for(generated_dataset(400), query_timeout=4, query_workers=0, max_slow_queries=0,
+                 slow_query_seconds=1.5, client_query_seconds=0, max_concurrent_queries=8) as app, \
+            live_server(app) as url:
+        settings = app.extensions["karabakh_kg"].settings
+        assert settings.query_workers >= settings.max_slow_queries + 2
+        stop = time.monotonic() + 6
+        def runaway(which: int) -> list[int]:
+            statuses, number = [], 0
+            while time.monotonic() < stop:
+                number += 1
+                statuses.append(_get(url, f"{SLOW} # {which}-{number}").status_code)
+            return statuses
+        with ThreadPoolExecutor(2) as executor, requests.Session() as client:  # one connection, as a page keeps
+            runaways = [executor.submit(runaway, which) for which in range(2)]
+            time.sleep(0.5)
+            quick = []
+            while time.monotonic() < stop - 0.5:
+                started = time.monotonic()
+                response = client.get(f"{url}/sparql", timeout=30,
+                                      params={"query": f"ASK {{ <http://example.org/item/{len(quick)}> ?p ?o }}"})
+                quick.append((response, time.monotonic() - started))
+            stopped = [status for future in runaways for status in future.result()]
+    assert quick and [r.status_code for r, _ in quick] == [200] * len(quick)
+    assert max(seconds for _, seconds in quick) < 1.0, sorted(seconds for _, seconds in quick)[-3:]
+    assert 503 in stopped  # the runaways were stopped, as too slow or as one slow query too many
+
+
+@pytest.mark.slow
 def test_a_client_over_its_slow_query_budget_gets_429():
     with app_for(generated_dataset(400), query_timeout=1.5, query_workers=1, slow_query_seconds=0.2,
                  client_query_seconds=1) as app, live_server(app) as url:
@@ -254,6 +286,8 @@ def test_automatic_sizes_leave_a_fast_lane_and_keep_given_values():
     assert chosen.processes == sizing.cores()
     assert chosen.query_workers >= 2 and chosen.query_workers * chosen.processes >= 2 * sizing.cores()
     assert 1 <= chosen.max_slow_queries < chosen.query_workers
+    # beside the slow ones: one worker for a runaway not yet known as slow, one for quick queries
+    assert chosen.query_workers >= chosen.max_slow_queries + 2
     given = sizing.resolved(settings_mod.resolve({"processes": 3, "query_workers": 5, "max_slow_queries": 5},
                                                  environ={}))
     assert (given.processes, given.query_workers, given.max_slow_queries) == (3, 5, 5)

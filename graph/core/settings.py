@@ -108,7 +108,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("query_workers", 0, int,
             "Worker processes that evaluate queries, per server process (a process can be stopped at "
             "the time limit); 0 (the default): enough for twice the cores between the server processes, "
-            "at least 2 each."),
+            "and at least two more than `max_slow_queries`, so that a query that finishes fast finds a "
+            "worker beside two runaways."),
     Setting("slow_query_seconds", 1.0, float,
             "A query still running after this many seconds is *slow*: see `max_slow_queries` and "
             "`client_query_seconds`."),
