@@ -221,12 +221,13 @@ def test_a_killed_spawner_is_replaced_under_granian(build_dir, built):
         deadline = time.monotonic() + 60
         answered = None
         while time.monotonic() < deadline:
-            try:
-                health = _health(base)
-                answered = _get(base, f"ASK {{ ?s ?p {int(time.monotonic() * 1000)} }}", timeout=10)
-                if health.status_code == 200 and answered.status_code == 200 and \
-                        _children_with_children(process.pid) != [worker]:
-                    break
+            try:  # the new worker up with its own spawner, then answering (not the old one, ending)
+                workers = _children_with_children(process.pid)
+                if len(workers) == 1 and workers != [worker]:
+                    health = _health(base)
+                    answered = _get(base, f"ASK {{ ?s ?p {int(time.monotonic() * 1000)} }}", timeout=10)
+                    if health.status_code == 200 and answered.status_code == 200:
+                        break
             except requests.RequestException:
                 pass
             time.sleep(0.2)
