@@ -50,4 +50,3 @@ def binds_every_variable(text: str) -> bool:
     head, _, rest = _IRI.sub(" ", text).partition("{")  # an IRI may hold '?'
     selected = set(_VARIABLE.findall(head))
     return bool(selected) and selected <= set(_VARIABLE.findall(rest.split("}", 1)[0]))
-

@@ -40,7 +40,14 @@ def reply_response(reply: dict, etag: str, filename: str | None = None, download
     if filename:
         filename = f"{filename}.{fmt.extension}"
     response = data_response(reply["data"], fmt, etag, filename, download)
-    response.headers[ROWS_HEADER] = str(reply["rows"])
-    if reply.get("truncated"):
-        response.headers[TRUNCATED_HEADER] = str(reply["truncated"])
+    for name, value in reply_headers(reply):
+        response.headers[name] = value
     return response
+
+
+def reply_headers(reply: dict) -> list[tuple[str, str]]:
+    """The headers saying how many rows a reply holds and whether they were cut at max_rows."""
+    headers = [(ROWS_HEADER, str(reply["rows"]))]
+    if reply.get("truncated"):
+        headers.append((TRUNCATED_HEADER, str(reply["truncated"])))
+    return headers

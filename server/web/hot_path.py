@@ -26,9 +26,9 @@ from typing import Callable, Iterable
 from werkzeug.sansio.utils import get_host
 
 from ...graph.core import formats
-from ...graph.sparql import TRUNCATED_HEADER, Job
+from ...graph.sparql import Job
 from . import http_manners, negotiation, protocol
-from .answers import ROWS_HEADER, content_type
+from .answers import content_type, reply_headers
 from .endpoint import Endpoint
 
 log = logging.getLogger("karabakh_kg.server")
@@ -80,16 +80,14 @@ class HotPath:
         if reply is None:
             return None
         scheme = environ.get("wsgi.url_scheme", "http")
-        etag = http_manners.etag_for(endpoint.version, f"{scheme}://{get_host(scheme, host)}/", PATH,
-                                     query_string, accept)
+        etag = http_manners.etag_of_request(endpoint.version, scheme, get_host(scheme, host), PATH, query_string,
+                                            accept)
         data = reply["data"]
         headers = [("Content-Type", content_type(formats.by_name(reply["format"]))),
                    ("Content-Length", str(len(data))),
                    ("ETag", f'"{etag}"'),
-                   ("Cache-Control", f"public, max-age={settings.cache_max_age}"),
-                   (ROWS_HEADER, str(reply["rows"]))]
-        if reply.get("truncated"):
-            headers.append((TRUNCATED_HEADER, str(reply["truncated"])))
+                   ("Cache-Control", f"public, max-age={settings.cache_max_age}")]
+        headers += reply_headers(reply)
         cors, varies_by_origin = http_manners.cors_headers(settings.cors_origins, environ.get("HTTP_ORIGIN"),
                                                            "GET", environ.get("HTTP_ACCESS_CONTROL_REQUEST_HEADERS"))
         # in the order the route's after-request hook sets them: Vary: Origin comes before the CORS
