@@ -175,6 +175,27 @@ def _raw_post(url: str, body: bytes, length: int, stop_sending: bool) -> bytes:
 
 
 @pytest.mark.slow
+def test_one_budget_per_client_across_the_server_processes(build_dir, built):
+    """Two granian server processes: a client's slow query counted by one is refused by both
+    (each request on a new connection, which the kernel hands to either process)."""
+    process, output = start(["--processes", "2"], env={"KARABAKH_KG_BUILD_DIR": str(build_dir),
+                                                       "KARABAKH_KG_WARM_STORED_QUERIES": "false",
+                                                       "KARABAKH_KG_QUERY_TIMEOUT": "1",
+                                                       "KARABAKH_KG_SLOW_QUERY_SECONDS": "0.2",
+                                                       "KARABAKH_KG_CLIENT_QUERY_SECONDS": "1"})
+    try:
+        base = _base(output)
+        first = _get(base, SLOW + " # 0")
+        assert first.status_code == 503 and "query_timeout" in first.json()["message"]  # 1 s counted
+        later = [_get(base, f"{SLOW} # {number}") for number in range(1, 7)]
+        assert [r.status_code for r in later] == [429] * len(later), [r.text for r in later]
+        assert all(int(r.headers["Retry-After"]) >= 1 for r in later)
+        assert _get(base, "ASK { ?s ?p ?o } # quick").status_code == 429  # the client, whatever it asks
+    finally:
+        _stop(process)
+
+
+@pytest.mark.slow
 def test_granian_refuses_a_body_shorter_than_its_content_length():
     query = b"SELECT ?s WHERE { ?s ?p ?o } LIMIT 1"
     with granian_tricky_server() as url:

@@ -120,7 +120,7 @@ SETTINGS: tuple[Setting, ...] = (
             "query workers (at least 1, at most all but one)."),
     Setting("client_query_seconds", 60.0, float,
             "Seconds of slow-query time (the whole run of each query that became slow) one client, by "
-            "remote address, may use per minute in one server process; beyond, its queries get 429 with "
+            "remote address, may use per minute, counted across the server processes of one `serve`; beyond, its queries get 429 with "
             "Retry-After until enough of that minute has passed (cached answers are still served). "
             "Queries that finish within `slow_query_seconds` are not counted. 0 turns the limit off."),
     Setting("cors_origins", "*", str,

@@ -9,6 +9,8 @@
   stores themselves are ``pipeline.datasets``; an external store is ``stores.remote_store``).
 - ``pool`` and ``worker``: the query worker processes; ``safety`` and ``hardening``: what keeps an
   untrusted query from reading files, opening connections or crashing the engine.
+- ``query_budget``: each client's slow-query seconds, shared by the server processes of one
+  ``serve`` (``BudgetLedger``, made before they are forked).
 - ``answer_cache``: answers kept for repeated queries; ``stored_queries``: the published examples;
   ``federation``: their SERVICE calls to the Wikidata Query Service, pointed elsewhere on request.
 
@@ -20,6 +22,7 @@ from .answer_cache import key_of as answer_key
 from .federation import WIKIDATA_SPARQL, retarget_all
 from .forked_query import answer as answer_once
 from .pool import STOP_SIGNALS
+from .query_budget import Ledger as BudgetLedger
 from .query import parse_query, read_graph_answer, run_query
 from .safety import never_load_graphs, refuse_unlisted_services
 from .service import QueryService, serving_target
@@ -30,4 +33,5 @@ from .worker import TRUNCATED_HEADER, Job
 __all__ = ["QueryService", "Job", "TRUNCATED_HEADER", "STOP_SIGNALS", "RemoteStore", "is_remote",
            "parse_query", "run_query", "answer_once", "answer_key", "never_load_graphs",
            "refuse_unlisted_services", "StoredQuery", "load_stored_queries", "resolve_query_argument",
-           "WIKIDATA_SPARQL", "retarget_all", "source_text", "serving_target", "read_graph_answer"]
+           "WIKIDATA_SPARQL", "retarget_all", "source_text", "serving_target", "read_graph_answer",
+           "BudgetLedger"]

@@ -58,10 +58,12 @@ class QueryService:
     workers parse once before they are forked (the stored queries). ``supervised``: a supervisor
     replaces this server process when it ends (granian, ``--processes``), so the service ends it
     when its query workers can no longer start; otherwise ``health()`` reports it.
+    ``budget_ledger``: the clients' slow-query seconds, shared with the other server processes
+    (query_budget.py); None: this service keeps its own.
     """
 
     def __init__(self, dataset, settings: Settings, known_queries: list[tuple[str, str]],
-                 supervised: bool = False):
+                 supervised: bool = False, budget_ledger: query_budget.Ledger | None = None):
         settings = sizing.resolved(settings)
         self.supervised = supervised  # a supervisor replaces this server process when it ends
         self.remote = dataset if remote_store.is_remote(dataset) else None
@@ -75,7 +77,7 @@ class QueryService:
             memory_mb=settings.query_memory_mb, hard_limit=settings.query_timeout * 2 + 10,
             slow_after=settings.slow_query_seconds, max_slow=settings.max_slow_queries, on_broken=self._broken)
         self._gate = threading.BoundedSemaphore(max(1, settings.max_concurrent_queries))
-        self.budget = query_budget.QueryBudget(settings.client_query_seconds)
+        self.budget = query_budget.QueryBudget(settings.client_query_seconds, ledger=budget_ledger)
         self.answers = answer_cache.AnswerCache(0 if self.remote else settings.answer_cache_mb * 1024 * 1024,
                                                 max_waiters=max(1, settings.threads // 2))  # the rest for others
 

@@ -31,6 +31,7 @@ def serve(files, **options):
     With --store-endpoint URL the server fronts an external SPARQL store holding the pushed build
     (`karabakh-kg push`): the same URLs, every query evaluated by the store.
     """
+    from ...graph import sparql
     from ...graph.core import sizing
     from ..serving import granian_server, processes
     from ..serving import waitress_server as runner
@@ -53,10 +54,11 @@ def serve(files, **options):
         for item in added:
             click.echo(f"serving {item.path} ({item.triples} triples) in {', '.join(item.graphs)}")
     signal.signal(signal.SIGTERM, _stop)  # so that `kill` also stops the query workers
+    ledger = sparql.BudgetLedger()  # one slow-query budget per client across the server processes
 
     def make_app():
         return create_app(build=build, settings=settings, extra_version=extra_version,
-                          supervised=http_server == "granian" or count > 1)
+                          supervised=http_server == "granian" or count > 1, budget_ledger=ledger)
 
     def serve_on(sock=None) -> None:
         app = make_app()

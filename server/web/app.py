@@ -40,12 +40,14 @@ EXTENSION = "karabakh_kg"
 
 def create_app(test_config: dict | None = None, build=None,
                settings: settings_mod.Settings | None = None, extra_version: str = "",
-               supervised: bool = False) -> Flask:
+               supervised: bool = False, budget_ledger: sparql.BudgetLedger | None = None) -> Flask:
     """A ready app serving ``build`` with ``settings`` (resolved from the environment when None).
 
     ``extra_version`` changes the ETags when extra files are served beside the build.
     ``supervised``: a supervisor replaces this process when it ends (granian, ``--processes``), so
     the app ends it when its query workers can no longer start (see QueryService).
+    ``budget_ledger``: each client's slow-query seconds, made before the server processes were
+    forked so that they share it (None: this app keeps its own).
     """
     sparql.never_load_graphs()
     config = dict(test_config or {})
@@ -65,7 +67,7 @@ def create_app(test_config: dict | None = None, build=None,
     app.logger.setLevel(logging.INFO)
 
     endpoint = Endpoint(sparql.serving_target(build, settings), settings, dict(stored), extra_version,
-                        supervised)
+                        supervised, budget_ledger)
     app.extensions[EXTENSION] = endpoint
     for blueprint in (sparql_routes.bp, query_routes.bp, data_routes.bp, ui_routes.bp, health_routes.bp,
                       home_routes.bp, entity_routes.bp, search_routes.bp):

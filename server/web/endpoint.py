@@ -26,16 +26,19 @@ class Endpoint:
     the data is cached (the store can change behind the server's back) and responses carry no ETag
     (``version`` is None). ``supervised``: a supervisor replaces this server process when it ends
     (granian, ``--processes``), so the query service ends it when its query workers can no longer
-    start.
+    start. ``budget_ledger``: the clients' slow-query seconds shared with the other server
+    processes (None: this process keeps its own).
     """
 
     def __init__(self, build, settings: Settings,
-                 stored_queries: dict, extra_version: str = "", supervised: bool = False):
+                 stored_queries: dict, extra_version: str = "", supervised: bool = False,
+                 budget_ledger: sparql.BudgetLedger | None = None):
         self.remote = build if sparql.is_remote(build) else None
         self.build = None if self.remote else build
         self.dataset = self.remote or build.dataset
         self.queries = sparql.QueryService(self.dataset, settings,
-                                           [(q.text, q.source) for q in stored_queries.values()], supervised)
+                                           [(q.text, q.source) for q in stored_queries.values()], supervised,
+                                           budget_ledger)
         self.settings = settings = self.queries.settings  # process and worker counts made concrete there
         self.stored_queries = stored_queries
         if self.remote:
