@@ -110,6 +110,10 @@ def test_errors_on_the_direct_path_are_the_usual_errors(seed, monkeypatch):
     ("SELECT ?p WHERE { ex:a ?p ?o }", False),  # prefixed names: the worker's path
     ("SELECT * WHERE { <http://example.org/a> ?p ?o }", False),
     ("SELECT ?p ?o WHERE { <http://example.org/a> ?p ?o } ORDER BY ?o", False),
+    ("SELECT ?p ?o WHERE { <http://example.org/a> ?p ?o } # a comment\r\n", True),
+    # SPARQL ends a comment at a carriage return too: what follows it is query, not comment
+    ("SELECT ?p ?o WHERE { <http://example.org/a> ?p ?o } #\r ORDER BY ?o", False),
+    ("SELECT ?p ?o WHERE { <http://example.org/a> ?p ?o } # x\rLIMIT 1", False),
 ])
 def test_the_lookup_shape(text, expected):
     assert choice.is_lookup(text) is expected

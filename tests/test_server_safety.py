@@ -128,6 +128,31 @@ def test_service_is_refused_and_never_connects(client, listener, template):
     assert listener.connections == []
 
 
+HIDDEN_AFTER_CARRIAGE_RETURN = [
+    # a look-up's shape, answered in the server process
+    "SELECT ?p ?o WHERE {{ <http://example.org/a> ?p ?o }} #\r ORDER BY (EXISTS {{ SERVICE <{url}> {{ ?x ?y ?z }} }})",
+    # any other query, answered in a worker
+    "SELECT * WHERE {{ ?s ?p ?o }} #\r ORDER BY (EXISTS {{ SERVICE <{url}> {{ ?x ?y ?z }} }})",
+    "ASK {{ ?s ?p ?o }} # hidden?\r FILTER EXISTS {{ SERVICE <{url}> {{ ?x ?y ?z }} }}",
+]
+
+
+@pytest.mark.parametrize("template", HIDDEN_AFTER_CARRIAGE_RETURN)
+def test_a_carriage_return_cannot_hide_a_service_call(client, listener, template):
+    """SPARQL (and Oxigraph) end a comment at a carriage return, rdflib only at a line feed: a tail
+    after ``#\r`` was checked by nobody and run by Oxigraph. It is a 400 at the carriage return."""
+    query = template.format(url=listener.url)
+    for send in (lambda: client.get("/sparql", query_string={"query": query}, headers={"Accept": "application/json"}),
+                 lambda: client.post("/sparql", data={"query": query}, headers={"Accept": "application/json"})):
+        response = send()
+        assert response.status_code == 400, response.get_data()
+        problem = json.loads(response.get_data())
+        assert problem["error"] == "syntax-error" and "carriage return" in problem["message"]
+        assert problem["where"]["line"] == 1 and problem["where"]["column"] == query.index("\r") + 1
+    time.sleep(0.05)
+    assert listener.connections == []
+
+
 def test_allow_listed_service_is_called_and_others_still_refused(listener):
     other = Listener()
     try:

@@ -74,7 +74,8 @@ def plain_form(text: str) -> str | None:
     ``SERVICE``, no ``FROM``, no backslash, no aggregate inside braces; the query form right after
     the prologue), else None. Oxigraph evaluates some aggregates SPARQL forbids (in a FILTER or
     BIND), which rdflib's parse refuses with their position (``query_checks``)."""
-    if _NEEDS_RDFLIB.search(text) or query_checks.aggregate_in_braces(text):
+    if _NEEDS_RDFLIB.search(text) or query_checks.aggregate_in_braces(text) \
+            or query_checks.has_bare_carriage_return(text):  # for rdflib's parse to refuse it
         return None
     found = _FORM.match(text)
     return found.group(1).upper() if found else None
@@ -97,14 +98,16 @@ _IRI = r"<[^<>\"{}|^`\\\x00-\x20]*>"
 _VAR = r"[?$][A-Za-z_][A-Za-z0-9_]*"
 _LOOKUP = re.compile(
     rf"\s*SELECT\s+(?:DISTINCT\s+)?(?:{_VAR}\s*)+WHERE\s*\{{\s*{_IRI}\s+(?:{_VAR}|{_IRI}|a)\s+"
-    rf"(?:{_VAR}|{_IRI})\s*\.?\s*\}}\s*(?:LIMIT\s+\d+\s*)?(?:#[^\n]*)?", re.IGNORECASE)
+    rf"(?:{_VAR}|{_IRI})\s*\.?\s*\}}\s*(?:LIMIT\s+\d+\s*)?(?:#[^\r\n]*\s*)?", re.IGNORECASE)
 
 
 @caching.per_text
 def is_lookup(text: str) -> bool:
     """Whether the whole query text is a look-up: ``SELECT [DISTINCT] ?v... WHERE { <iri>
-    (?v|<iri>|a) (?v|<iri>) [.] } [LIMIT n]`` and an optional trailing comment; full IRIs only."""
-    return _LOOKUP.fullmatch(text) is not None
+    (?v|<iri>|a) (?v|<iri>) [.] } [LIMIT n]`` and an optional trailing comment; full IRIs only.
+    The comment ends at a line feed or a carriage return, as SPARQL's do; a text with a carriage
+    return not followed by a line feed is none (rdflib's parse refuses it: query_checks)."""
+    return _LOOKUP.fullmatch(text) is not None and not query_checks.has_bare_carriage_return(text)
 
 
 def in_lookup_lane(dataset, text: str, bindings: dict | None, default_graphs, named_graphs,

@@ -42,6 +42,7 @@ def parse_query(text: str, source: str = "query") -> Query:
     """The parsed query; a KkgError with line and column for syntax errors, and for updates."""
     if not text or not text.strip():
         raise KkgError("the query is empty", code="missing-query", where=Location(source))
+    query_checks.refuse_bare_carriage_returns(text, source)
     if _UPDATE_KEYWORDS.match(_strip_comments(text)):
         raise KkgError("SPARQL updates are refused: this endpoint is read-only", code="update-refused",
                        status=400, where=Location(source))

@@ -1,4 +1,10 @@
-"""Queries rdflib parses but SPARQL forbids, refused with their position before they are run.
+r"""Queries rdflib parses but SPARQL forbids, or reads otherwise than Oxigraph, refused with their
+position before they are run.
+
+A carriage return not followed by a line feed ends a comment in SPARQL (and for Oxigraph), but not
+for rdflib's parser: ``... } #\r SERVICE ...`` hid from rdflib's checks (the SERVICE allow-list,
+the dataset, aggregates) a tail that Oxigraph then evaluated. Such a query is refused at the
+carriage return (line ends are ``\n`` or ``\r\n``, which both read alike).
 
 An aggregate (COUNT, SUM, AVG, MIN, MAX, SAMPLE, GROUP_CONCAT) may appear only in the projection,
 HAVING and ORDER BY, which rdflib's algebra gathers into an ``AggregateJoin``. One written in a
@@ -17,6 +23,26 @@ from ..core.errors import KkgError, Location
 
 _AGGREGATE_WORDS = re.compile(r"\b(COUNT|SUM|AVG|MIN|MAX|SAMPLE|GROUP_CONCAT)\s*\(", re.IGNORECASE)
 _SKIPPED = re.compile(r'"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\'|<[^<>"{}|^`\\\s]*>|#[^\n]*')
+
+
+_BARE_CARRIAGE_RETURN = re.compile(r"\r(?!\n)")
+
+
+def has_bare_carriage_return(text: str) -> bool:
+    """Whether the text holds a carriage return not followed by a line feed (module docstring)."""
+    return "\r" in text and _BARE_CARRIAGE_RETURN.search(text) is not None
+
+
+def refuse_bare_carriage_returns(text: str, source: str = "query") -> None:
+    """A 400 KkgError at the first carriage return not followed by a line feed (module docstring)."""
+    found = _BARE_CARRIAGE_RETURN.search(text) if "\r" in text else None
+    if found is None:
+        return
+    index = found.start()
+    line = text.count("\n", 0, index) + 1
+    raise KkgError("a carriage return not followed by a line feed: SPARQL ends a comment there and rdflib "
+                   "does not, so the engines would read two different queries; end lines with \\n or \\r\\n",
+                   code="syntax-error", where=Location(source, line, index - text.rfind("\n", 0, index)))
 
 
 def misplaced_aggregate(node) -> str | None:
