@@ -72,6 +72,11 @@ CORPUS = [
     ("not UTF-8 once decoded", dict(query_string="query=SELECT%FF"), False),
     ("an update", dict(query_string="update=" + quote("CLEAR ALL")), False),
     ("no query", dict(query_string=""), False),
+    ("a WebSocket upgrade (werkzeug's 400)",
+     dict(query_string=_q(LOOKUP), headers={"Accept": JSON, "Connection": "Upgrade", "Upgrade": "websocket"}), False),
+    ("a ws: scheme", dict(query_string=_q(LOOKUP), base_url="ws://localhost/", headers={"Accept": JSON}), False),
+    ("a look-up with a carriage return in its comment (a 400)",
+     dict(query_string=_q(LOOKUP + " #\r LIMIT 1"), headers={"Accept": JSON}), False),
 ]
 
 

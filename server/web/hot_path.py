@@ -9,9 +9,9 @@ callable is wrapped (Flask's middleware pattern, ``app.wsgi_app``): a request th
 answer exactly as the ``/sparql`` route would, status, headers and bytes, is answered here; every
 other request reaches Flask untouched.
 
-It answers only a ``GET /sparql`` whose only parameter is one ``query=``, with a ``Host`` header,
-no body and no ``If-None-Match``, served from a build (not an external store), whose reply
-:meth:`~karabakh_kg.graph.sparql.QueryService.answer_at_once` gives. Everything else goes to Flask:
+It answers only a ``GET /sparql`` over http or https whose only parameter is one ``query=``, with a
+``Host`` header, no body, no ``If-None-Match`` and no ``Upgrade``, served from a build (not an
+external store), whose reply :meth:`~karabakh_kg.graph.sparql.QueryService.answer_at_once` gives. Everything else goes to Flask:
 other paths and methods, ``format=`` and dataset parameters, conditional requests, queries that
 need a worker, and every error, which the route words in the one error shape. The headers come from
 the same functions the route's come from (the ETag, the CORS decision, the content type);
@@ -66,7 +66,9 @@ class HotPath:
         """(status, headers, body) as the ``/sparql`` route would answer, or None to leave it to it."""
         endpoint = self.endpoint
         host = environ.get("HTTP_HOST")
-        if (endpoint.version is None or host is None or "HTTP_IF_NONE_MATCH" in environ
+        scheme = environ.get("wsgi.url_scheme")
+        if (endpoint.version is None or host is None or scheme not in ("http", "https")
+                or "HTTP_IF_NONE_MATCH" in environ or "HTTP_UPGRADE" in environ  # werkzeug: a WebSocket 400
                 or environ.get("CONTENT_LENGTH") not in (None, "", "0") or "HTTP_TRANSFER_ENCODING" in environ):
             return None
         settings = endpoint.settings
@@ -79,7 +81,6 @@ class HotPath:
         reply = endpoint.queries.answer_at_once(job)
         if reply is None:
             return None
-        scheme = environ.get("wsgi.url_scheme", "http")
         etag = http_manners.etag_of_request(endpoint.version, scheme, get_host(scheme, host), PATH, query_string,
                                             accept)
         data = reply["data"]
