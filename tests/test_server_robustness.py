@@ -118,3 +118,34 @@ def test_a_literal_xml_cannot_carry_is_refused_in_xml_results_not_sent_ill_forme
     fine = client.get("/sparql", query_string={"query": 'SELECT ?x WHERE { BIND("a\\tb" AS ?x) }'},
                       headers={"Accept": "application/sparql-results+xml"})
     xml.dom.minidom.parseString(fine.get_data())
+
+
+HUGE = "99999999999999999999999"  # beyond sys.maxsize, beyond Oxigraph's own limit
+
+
+@pytest.mark.parametrize("query, rows", [
+    (f"SELECT (COUNT(*) AS ?n) WHERE {{ {{ SELECT * WHERE {{ ?s ?p ?o }} LIMIT {HUGE} }} }}", None),
+    (f"SELECT ?s WHERE {{ ?s ?p ?o }} OFFSET {HUGE} LIMIT 2", 0),
+    (f"SELECT ?s WHERE {{ ?s ?p ?o }} OFFSET 9223372036854775806 LIMIT {HUGE}", 0),
+])
+def test_a_limit_or_offset_beyond_any_answer_means_what_it_says(client, query, rows):
+    """Not a 500: LIMIT 10^23 keeps every row, OFFSET 10^23 none."""
+    response = client.get("/sparql", query_string={"query": query}, headers={"Accept": "application/json"})
+    assert response.status_code == 200, response.get_data()
+    bindings = json.loads(response.get_data())["results"]["bindings"]
+    if rows is None:
+        everything = client.get("/sparql", query_string={"query": "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"},
+                                headers={"Accept": "application/json"})
+        assert bindings == json.loads(everything.get_data())["results"]["bindings"]
+        assert int(bindings[0]["n"]["value"]) > 0
+    else:
+        assert len(bindings) == rows
+
+
+def test_query_command_takes_a_limit_beyond_any_answer(tmp_path, built, build_dir):
+    path = tmp_path / "huge.rq"
+    path.write_text(f"SELECT (COUNT(*) AS ?n) WHERE {{ {{ SELECT * WHERE {{ ?s ?p ?o }} LIMIT {HUGE} }} }}\n")
+    done = subprocess.run(CLI + ["query", str(path), "-f", "csv", "--build-dir", str(build_dir)],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
+    assert done.stdout.splitlines()[0] == "n" and int(done.stdout.splitlines()[1]) > 1000

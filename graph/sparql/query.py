@@ -49,6 +49,7 @@ def parse_query(text: str, source: str = "query") -> Query:
     try:
         parsed = prepareQuery(text, initNs=PREFIXES)
         query_checks.refuse_misplaced_aggregates(parsed, text, source)
+        query_checks.clamp_slices(parsed)
         parsed.kkg_text = text  # engines that evaluate the text themselves (Oxigraph) need it
         return parsed
     except ParseBaseException as exc:

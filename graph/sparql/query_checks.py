@@ -16,6 +16,7 @@ traceback from ``query``). It is a 400 here, at the aggregate's line and column.
 from __future__ import annotations
 
 import re
+import sys
 
 from rdflib.plugins.sparql.parserutils import CompValue
 
@@ -112,3 +113,22 @@ def refuse_misplaced_aggregates(parsed, text: str, source: str = "query") -> Non
     raise KkgError(f"the aggregate {word}() is only allowed in SELECT expressions, HAVING and ORDER BY, "
                    "not in a FILTER or BIND of the WHERE clause (use a subquery with GROUP BY)",
                    code="query-error", where=Location(source, *(at or (None, None))))
+
+
+def clamp_slices(parsed) -> None:
+    """LIMIT and OFFSET beyond ``sys.maxsize`` lowered to it, in place: no answer has that many rows,
+    so the query means the same, and rdflib's engine slices with ``itertools.islice``, which
+    raised ValueError on them (a 500, a traceback from ``query``). Oxigraph refuses such a text,
+    so rdflib's engine is the one that answers it."""
+    stack = [getattr(parsed, "algebra", None)]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, CompValue):
+            if item.name == "Slice":
+                start = min(int(item.get("start") or 0), sys.maxsize)
+                item["start"] = start
+                if item.get("length") is not None:
+                    item["length"] = min(int(item["length"]), sys.maxsize - start)
+            stack.extend(value for key, value in dict.items(item) if not str(key).startswith("_"))
+        elif isinstance(item, (list, tuple)):
+            stack.extend(item)
