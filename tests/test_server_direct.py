@@ -119,6 +119,18 @@ def test_the_lookup_shape(text, expected):
     assert choice.is_lookup(text) is expected
 
 
+@pytest.mark.parametrize("text, written", [
+    ("SELECT ?p ?o WHERE { <http://example.org/a> ?p ?o }", "SELECT ?p ?o WHERE { <http://example.org/a> ?p ?o }"),
+    ("  select  distinct ?p\n $o where {\n <http://example.org/a> ?p ?o . } limit 5 # SERVICE <http://x/>\r\n",
+     "SELECT DISTINCT ?p $o WHERE { <http://example.org/a> ?p ?o } LIMIT 5"),
+    ("SELECT ?t WHERE { <http://example.org/a> a ?t } #", "SELECT ?t WHERE { <http://example.org/a> a ?t }"),
+])
+def test_the_lane_hands_oxigraph_the_lookup_alone(text, written):
+    """The look-up lane evaluates a text written from the look-up's parts: no comment, nothing else
+    the client wrote."""
+    assert choice.lookup_text(text) == written
+
+
 @pytest.mark.slow
 def test_lookups_are_answered_while_every_worker_is_busy():
     """One worker, held by a runaway: look-ups are answered at once, in the server process, with

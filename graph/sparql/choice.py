@@ -97,17 +97,30 @@ def oxigraph_alone(dataset, text: str, bindings: dict | None, default_graphs, na
 _IRI = r"<[^<>\"{}|^`\\\x00-\x20]*>"
 _VAR = r"[?$][A-Za-z_][A-Za-z0-9_]*"
 _LOOKUP = re.compile(
-    rf"\s*SELECT\s+(?:DISTINCT\s+)?(?:{_VAR}\s*)+WHERE\s*\{{\s*{_IRI}\s+(?:{_VAR}|{_IRI}|a)\s+"
-    rf"(?:{_VAR}|{_IRI})\s*\.?\s*\}}\s*(?:LIMIT\s+\d+\s*)?(?:#[^\r\n]*\s*)?", re.IGNORECASE)
+    rf"\s*SELECT\s+(?P<distinct>DISTINCT\s+)?(?P<vars>(?:{_VAR}\s*)+)WHERE\s*\{{\s*(?P<s>{_IRI})\s+"
+    rf"(?P<p>{_VAR}|{_IRI}|a)\s+(?P<o>{_VAR}|{_IRI})\s*\.?\s*\}}\s*(?:LIMIT\s+(?P<limit>\d+)\s*)?"
+    rf"(?:#[^\r\n]*\s*)?", re.IGNORECASE)
 
 
 @caching.per_text
+def lookup_text(text: str) -> str | None:
+    """The look-up a text asks, written anew from its parts, or None when the text is not a
+    look-up: ``SELECT [DISTINCT] ?v... WHERE { <iri> (?v|<iri>|a) (?v|<iri>) [.] } [LIMIT n]`` and an
+    optional trailing comment; full IRIs only. A comment ends at a line feed or a carriage return,
+    as SPARQL's do, and a text with a carriage return not followed by a line feed is none (rdflib's
+    parse refuses it: query_checks). The look-up lane hands Oxigraph this text, not the client's:
+    nothing but the pattern, the variables, DISTINCT and LIMIT can reach the engine."""
+    found = _LOOKUP.fullmatch(text)
+    if found is None or query_checks.has_bare_carriage_return(text):
+        return None
+    limit = f" LIMIT {found['limit']}" if found["limit"] else ""
+    return (f"SELECT {'DISTINCT ' if found['distinct'] else ''}{' '.join(found['vars'].split())} "
+            f"WHERE {{ {found['s']} {found['p']} {found['o']} }}{limit}")
+
+
 def is_lookup(text: str) -> bool:
-    """Whether the whole query text is a look-up: ``SELECT [DISTINCT] ?v... WHERE { <iri>
-    (?v|<iri>|a) (?v|<iri>) [.] } [LIMIT n]`` and an optional trailing comment; full IRIs only.
-    The comment ends at a line feed or a carriage return, as SPARQL's do; a text with a carriage
-    return not followed by a line feed is none (rdflib's parse refuses it: query_checks)."""
-    return _LOOKUP.fullmatch(text) is not None and not query_checks.has_bare_carriage_return(text)
+    """Whether the whole query text is a look-up (:func:`lookup_text`)."""
+    return lookup_text(text) is not None
 
 
 def in_lookup_lane(dataset, text: str, bindings: dict | None, default_graphs, named_graphs,

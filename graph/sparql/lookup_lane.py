@@ -6,8 +6,9 @@ more than Oxigraph takes to answer it. Its cost is bounded by its shape: Oxigrap
 subject's triples from its subject index, so the time and memory it takes are those of the
 subject's triples in a dataset that does not change while it is served; nothing can make it run
 long, read a file or open a connection. So a query of exactly this shape, asking for SPARQL JSON,
-is evaluated here by Oxigraph (the same call a worker makes, direct_query.select_json); every other
-query goes to a worker, under its time limit and memory cap.
+is evaluated here by Oxigraph (the same call a worker makes, direct_query.select_json), from a text
+written anew from the look-up's parts (``choice.lookup_text``), so that nothing else the client
+wrote reaches the engine; every other query goes to a worker, under its time limit and memory cap.
 
 Which queries have the shape is decided in ``choice`` (:func:`~.choice.in_lookup_lane`): one
 triple pattern about a full IRI, over the union of the graphs (no FROM, no protocol dataset, no
@@ -16,6 +17,7 @@ parameters).
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 from ..core import formats
@@ -39,8 +41,9 @@ def answer(dataset, job: Job) -> dict | None:
         return None
     if format_name != "json":
         return None
-    # a look-up names full IRIs only
-    return direct_json_reply(dataset, job, prefixes=False, full_rows=binds_every_variable(job.text))
+    # Oxigraph gets the look-up written anew from its parts, not the client's text; it names full IRIs only
+    looked_up = dataclasses.replace(job, text=choice.lookup_text(job.text))
+    return direct_json_reply(dataset, looked_up, prefixes=False, full_rows=binds_every_variable(looked_up.text))
 
 
 def binds_every_variable(text: str) -> bool:
