@@ -114,9 +114,34 @@ def test_errors_on_the_direct_path_are_the_usual_errors(seed, monkeypatch):
     # SPARQL ends a comment at a carriage return too: what follows it is query, not comment
     ("SELECT ?p ?o WHERE { <http://example.org/a> ?p ?o } #\r ORDER BY ?o", False),
     ("SELECT ?p ?o WHERE { <http://example.org/a> ?p ?o } # x\rLIMIT 1", False),
+    # texts SPARQL reads otherwise, or refuses, though a loose pattern took them for look-ups
+    ("SELECT ?oWHERE { <http://example.org/a> ?p ?o }", False),  # one variable, ?oWHERE
+    ("SELECT ?p ?owhere{ <http://example.org/a> ?p ?o }", False),
+    ("SELECT ?p\u017f ?o WHERE { <http://example.org/a> ?p ?o }", False),  # the long s is no ASCII s
+    ("SELECT\xa0?p ?o WHERE { <http://example.org/a> ?p ?o }", False),  # not SPARQL white space
+    ("SELECT ?p ?o WHERE { <http://example.org/a> ?p ?o }\u2028", False),
+    ("SELECT ?p ?o WHERE { <http://example.org/a> ?p ?o } L\u0130MIT 1", False),
+    ("SELECT ?t WHERE { <http://example.org/a> A ?t }", False),  # only a lower-case a is rdf:type
 ])
 def test_the_lookup_shape(text, expected):
     assert choice.is_lookup(text) is expected
+
+
+@pytest.mark.parametrize("text", [
+    "SELECT ?p ?o WHERE { <http://example.org/a> ?p ?o } #" + " " * 100_000 + "\nx",
+    "SELECT ?p ?o WHERE { <http://example.org/a> ?p ?o" + " " * 100_000 + "x",
+    "SELECT " + "?a " * 30_000 + "x",
+    "\n" + "        PREFIX p1: <http://example.org/>\n" * 3 + "        SELCT ?s WHERE { ?s ?p ?o }",
+    " " * 100_000 + "x",
+])
+def test_telling_the_path_of_a_near_miss_takes_linear_time(text):
+    """The shape tests run in the server process, before any time limit: a long text that is
+    almost a look-up (or almost a plain query) is turned down at once; backtracking patterns took
+    minutes on such texts (and one blocked the server process while it ran)."""
+    started = time.monotonic()
+    assert choice.lookup_text.__wrapped__(text) is None
+    choice.plain_form.__wrapped__(text)  # SELECT for most: the form is all it tells
+    assert time.monotonic() - started < 5.0
 
 
 @pytest.mark.parametrize("text, written", [

@@ -60,8 +60,10 @@ def oxigraph_evaluates(dataset, text: str | None) -> bool:
 # -- Oxigraph from the text alone (direct_query) and in the server process (lookup_lane) -----------
 
 # The prologue (comments, PREFIX and BASE declarations), then the query form.
+# One white-space character per step: ``(?:\s+|...)*`` could split a run of n spaces 2^n ways
+# before giving up on a text with no query form (an indented typo took a worker's whole time limit).
 _FORM = re.compile(
-    r"(?:\s+|#[^\n]*(?:\n|$)|PREFIX\s*[^\s:<>]*:\s*<[^<>\s]*>|BASE\s*<[^<>\s]*>)*"
+    r"(?:\s|#[^\n]*(?:\n|$)|PREFIX\s*[^\s:<>]*:\s*<[^<>\s]*>|BASE\s*<[^<>\s]*>)*"
     r"(SELECT|ASK|CONSTRUCT|DESCRIBE)\b", re.IGNORECASE)
 # SERVICE: Oxigraph would call it from Rust; FROM: the dataset clause decides the graphs; a
 # backslash: a \u escape could spell either keyword.
@@ -96,10 +98,15 @@ def oxigraph_alone(dataset, text: str, bindings: dict | None, default_graphs, na
 
 _IRI = r"<[^<>\"{}|^`\\\x00-\x20]*>"
 _VAR = r"[?$][A-Za-z_][A-Za-z0-9_]*"
+_WS = r"[ \t\r\n]"  # SPARQL's white space (Python's \s also takes \f, \x85, \u2028...)
+# ASCII letters only (IGNORECASE would match the Kelvin sign to k); a variable ends at white space
+# (in ``?oWHERE`` the name runs on); no two neighbouring quantifiers take the same characters, so a
+# text that is almost a look-up is turned down in linear time.
 _LOOKUP = re.compile(
-    rf"\s*SELECT\s+(?P<distinct>DISTINCT\s+)?(?P<vars>(?:{_VAR}\s*)+)WHERE\s*\{{\s*(?P<s>{_IRI})\s+"
-    rf"(?P<p>{_VAR}|{_IRI}|a)\s+(?P<o>{_VAR}|{_IRI})\s*\.?\s*\}}\s*(?:LIMIT\s+(?P<limit>\d+)\s*)?"
-    rf"(?:#[^\r\n]*\s*)?", re.IGNORECASE)
+    rf"{_WS}*SELECT{_WS}+(?P<distinct>DISTINCT{_WS}+)?(?P<vars>(?:{_VAR}{_WS}+)+)WHERE{_WS}*\{{{_WS}*"
+    rf"(?P<s>{_IRI}){_WS}+(?P<p>{_VAR}|{_IRI}|(?-i:a)){_WS}+(?P<o>{_VAR}|{_IRI}){_WS}*(?:\.{_WS}*)?\}}"
+    rf"{_WS}*(?:LIMIT{_WS}+(?P<limit>[0-9]+){_WS}*)?(?:#[^\r\n]*(?:[\r\n]{_WS}*)?)?",
+    re.IGNORECASE | re.ASCII)
 
 
 @caching.per_text
