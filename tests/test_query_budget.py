@@ -84,14 +84,38 @@ def test_processes_forked_after_the_ledger_share_it():
 
 def test_more_clients_than_slots_forget_the_least_recently_charged():
     clock = Clock()
-    ledger = query_budget.Ledger(slots=query_budget.PROBES)  # one neighbourhood for everyone
+    ledger = query_budget.Ledger(slots=query_budget.PROBES)  # every key may take every slot
     budget = query_budget.QueryBudget(10, clock=clock, ledger=ledger)
-    for number in range(3 * query_budget.PROBES):
+    clients = [f"10.1.0.{number}" for number in range(3 * query_budget.PROBES)]
+    for client in clients:
         clock.now += 0.5
-        budget.charge(f"10.1.0.{number}", 11)
-    recent = [f"10.1.0.{number}" for number in range(2 * query_budget.PROBES, 3 * query_budget.PROBES)]
-    assert all(_refused(budget, client) is not None for client in recent)
-    assert all(_refused(budget, f"10.1.0.{number}") is None for number in range(query_budget.PROBES))
+        budget.charge(client, 11)
+    assert all(_refused(budget, client) is not None for client in clients[-query_budget.PROBES:])
+    assert sum(_refused(budget, client) is not None for client in clients) == query_budget.PROBES
+
+
+def test_a_half_full_ledger_forgets_nobody():
+    """4,096 clients charged within a minute (half the default table) are all still counted."""
+    clock = Clock()
+    budget = query_budget.QueryBudget(1, clock=clock)
+    clients = [f"2001:db8::{number:x}" for number in range(query_budget.SLOTS // 2)]
+    for client in clients:
+        clock.now += 0.01
+        budget.charge(client, 2)
+    assert [client for client in clients if _refused(budget, client) is None] == []
+
+
+@pytest.mark.parametrize("seconds", [float("nan"), float("inf"), -1.0, 0.0])
+def test_charges_that_are_no_time_count_nothing(seconds):
+    budget = query_budget.QueryBudget(10)
+    budget.charge("10.0.0.3", 4)
+    budget.charge("10.0.0.3", seconds)
+    budget.charge("10.0.0.3", 4)
+    assert budget.used("10.0.0.3") == 8
+
+
+def test_without_a_limit_nothing_is_used():
+    assert query_budget.QueryBudget(0).used("10.0.0.4") == 0.0
 
 
 def test_a_ledger_locked_by_a_dead_process_neither_hangs_nor_refuses(caplog):

@@ -10,7 +10,9 @@ The seconds are kept in a :class:`Ledger`: per client, the seconds counted in ea
 last minute, in memory that the server processes forked after it was made share (a
 ``multiprocessing`` shared array under a ``multiprocessing`` lock). ``serve`` makes one before it
 forks its server processes, so a client whose connections land on several processes has one
-budget, not one per process. An app made without one (tests, embedding) makes its own.
+budget, not one per process. An app made without one (tests, embedding) makes its own. A lock
+left held by a process that died is waited for ``LOCK_SECONDS``, then the query is neither counted
+nor refused (logged), until the server restarts.
 """
 
 from __future__ import annotations
@@ -28,8 +30,8 @@ from ..core.errors import KkgError
 log = logging.getLogger("karabakh_kg.graph.sparql.query_budget")
 
 WINDOW_SECONDS = 60
-SLOTS = 4096  # clients remembered at once (about 4 MB); beyond, the least recently charged is forgotten
-PROBES = 8  # the slots a client may take: a full neighbourhood forgets its least recently charged client
+SLOTS = 8192  # about 8 MB; see Ledger for how many clients it holds
+PROBES = 16  # the slots a client's key may take (double hashing: each key its own sequence)
 LOCK_SECONDS = 1.0  # the lock is held for microseconds; longer means a process died holding it
 _FIELDS = 2 + 2 * WINDOW_SECONDS  # client key, last charged, then (second, seconds) for each second
 
@@ -40,16 +42,33 @@ def _key(client: str) -> float:
                                 "big") + 1)
 
 
+def _probes(key: float, slots: int):
+    """The slots a key may take, in order: double hashing (a step of its own, odd, so that with a
+    power-of-two table it visits distinct slots), so that keys do not pile up in runs as with
+    linear probing, where a client was forgotten while most of the table was empty."""
+    number = int(key)
+    start, step = number % slots, ((number >> 20) % slots) | 1
+    return ((start + probe * step) % slots for probe in range(PROBES))
+
+
 class _Unavailable(Exception):
     """The ledger's lock could not be taken in time."""
 
 
 class Ledger:
     """Slow-query seconds per client for each second of the last minute, shared by the processes
-    forked after it was made (see the module docstring)."""
+    forked after it was made (see the module docstring).
+
+    A client's time is kept in one of PROBES slots its key picks. When all of them hold other
+    clients, the one charged least recently among them is forgotten (its budget starts again).
+    With the table at most half full (4,096 clients charged within a minute) that happens about
+    once in 65,000 new clients; a client whose last charge is over a minute old holds nothing worth
+    keeping. ``slots`` is a power of two."""
 
     def __init__(self, slots: int = SLOTS):
         self.slots = max(PROBES, int(slots))
+        if self.slots & (self.slots - 1):
+            raise ValueError("a ledger's slots are a power of two")
         self._cells = multiprocessing.RawArray(ctypes.c_double, self.slots * _FIELDS)
         self._lock = multiprocessing.Lock()
 
@@ -82,10 +101,9 @@ class Ledger:
         """The offset of ``key``'s slot; with ``create``, when it has none, the first empty slot
         among its neighbours, else the one charged least recently, emptied and given to it."""
         cells = self._cells
-        start = int(key) % self.slots
         empty = oldest = None
-        for probe in range(PROBES):
-            base = ((start + probe) % self.slots) * _FIELDS
+        for slot in _probes(key, self.slots):
+            base = slot * _FIELDS
             if cells[base] == key:
                 return base
             if cells[base] == 0:
@@ -140,7 +158,7 @@ class QueryBudget:
 
     def charge(self, client: str | None, seconds: float) -> None:
         """Count ``seconds`` of slow-query time against ``client``."""
-        if not self.limit or client is None or seconds <= 0:
+        if not self.limit or client is None or not math.isfinite(seconds) or seconds <= 0:
             return
         try:
             self._ledger.add(client, seconds, self._clock())
@@ -149,7 +167,9 @@ class QueryBudget:
                       "this query's time was not counted", LOCK_SECONDS)
 
     def used(self, client: str) -> float:
-        """Seconds counted against ``client`` over the last minute."""
+        """Seconds counted against ``client`` over the last minute (0 with no limit: none are)."""
+        if not self.limit:
+            return 0.0
         return sum(seconds for _at, seconds in self._recent(client, self._clock()))
 
     def _recent(self, client: str, now: float) -> list[tuple[float, float]]:
