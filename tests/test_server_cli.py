@@ -113,6 +113,17 @@ def test_bad_setting_is_a_readable_error(build_dir, built):
     assert "--query-timeout" in result.stderr and "Traceback" not in result.stderr
 
 
+@pytest.mark.parametrize("value", ["nan", "inf", "-inf"])
+def test_a_number_setting_that_is_not_finite_is_refused(value):
+    """nan compares false with everything: as a time limit or a budget it turned the limit off."""
+    from karabakh_kg.graph.core import settings as settings_mod
+    from karabakh_kg.graph.core.errors import KkgError
+
+    for name in ("KARABAKH_KG_CLIENT_QUERY_SECONDS", "KARABAKH_KG_SLOW_QUERY_SECONDS", "KARABAKH_KG_QUERY_TIMEOUT"):
+        with pytest.raises(KkgError, match=f"{name}: invalid value '{value}'"):
+            settings_mod.resolve({}, environ={name: value})
+
+
 def test_settings_table_lists_server_settings():
     result = subprocess.run(CLI + ["settings"], capture_output=True, text=True, timeout=60)
     for name in ("query_timeout", "max_rows", "max_request_bytes", "max_concurrent_queries", "query_workers",

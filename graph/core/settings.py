@@ -8,6 +8,7 @@ docs/configuration.md is generated from this same table (``karabakh-kg settings 
 from __future__ import annotations
 
 import hashlib
+import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -220,6 +221,8 @@ def resolve(overrides: Mapping[str, Any] | None = None, environ: Mapping[str, st
             continue
         try:
             values[setting.name] = _as_bool(raw) if setting.convert is bool else setting.convert(raw)
+            if setting.convert is float and not math.isfinite(values[setting.name]):
+                raise ValueError("not a finite number")  # nan would turn every comparison off
         except (TypeError, ValueError) as exc:
             raise KkgError(f"{origin}: invalid value {raw!r} ({exc})", code="bad-setting") from None
     return Settings(values)
