@@ -99,7 +99,7 @@ class Ledger:
 
     def _slot(self, key: float, create: bool) -> int | None:
         """The offset of ``key``'s slot; with ``create``, when it has none, the first empty slot
-        among its neighbours, else the one charged least recently, emptied and given to it."""
+        among those its key may take, else the one charged least recently, emptied and given to it."""
         cells = self._cells
         empty = oldest = None
         for slot in _probes(key, self.slots):
