@@ -169,6 +169,21 @@ def test_stored_queries_are_warmed_after_start_up(dataset):
         assert cache.hits - before == 4  # a parameter value the warm-up did not use: evaluated
 
 
+def test_a_warm_up_job_leaves_a_fresh_worker_behind():
+    """The warm-up's evaluations (background jobs) retire their worker, with the memory a stored
+    query made it hold (0.4 GB a worker at a million triples); a request's keeps its worker."""
+    with app_for(tricky_dataset()) as app:
+        endpoint = _endpoint(app)
+        pool = endpoint.queries.pool
+        assert endpoint.run(_job("ASK { ?s ?p ?o } # a request")) is not None
+        before = set(pool.pids())
+        assert endpoint.run(_job("ASK { ?s ?p ?o } # another request")) is not None
+        assert set(pool.pids()) == before
+        assert endpoint.run(_job("ASK { ?s ?p ?o } # warming"), background=True)["data"]
+        after = set(pool.pids())
+        assert len(before - after) == 1 and len(after) == len(before)
+
+
 def test_warming_is_off_when_the_cache_is(dataset):
     from karabakh_kg.server.web import warm_up
 

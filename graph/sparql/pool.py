@@ -372,13 +372,15 @@ class WorkerPool:
             log.warning("could not start a replacement query worker; will retry on demand")
 
     def run(self, job: worker_mod.Job, timeout: float, limit: float | None = None,
-            wait: float | None = None, on_ran: Callable[[float], None] | None = None) -> dict:
+            wait: float | None = None, on_ran: Callable[[float], None] | None = None,
+            retire: bool = False) -> dict:
         """Evaluate a job in a worker within ``timeout`` seconds; a 503 KkgError naming the time
         limit (``limit``, else ``timeout``) when it overruns, or when it becomes slow while
         ``max_slow`` slow queries run already.
 
         Waiting for an idle worker is bounded by ``wait`` (else ``timeout``) seconds.
         ``on_ran(seconds)`` is told how long the job held a worker (waiting in the queue not counted).
+        ``retire``: the worker is replaced after the job, with the memory the job made it hold.
         """
         if self.closed:
             raise KkgError("the server is shutting down", code="no-workers", status=503,
@@ -413,7 +415,7 @@ class WorkerPool:
             raise KkgError("the query worker died while evaluating this query; it may have needed more memory "
                            "than a query may use (setting query_memory_mb)",
                            code="worker-crashed", status=503, headers={"Retry-After": "5"}) from None
-        if reply.get("replace") or (demoted and not _set_niceness(found.pid, 0)):
+        if retire or reply.get("replace") or (demoted and not _set_niceness(found.pid, 0)):
             self._discard(found)
             self._replace()
         else:

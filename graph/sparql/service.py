@@ -144,7 +144,9 @@ class QueryService:
 
     def _evaluate(self, job: worker_mod.Job, background: bool = False, client: str | None = None) -> dict:
         if background:
-            return self._reply(self._in_a_worker(job))
+            # a fresh worker afterwards: at a million triples the stored queries left each worker
+            # that warmed them holding some 0.4 GB of its own, and requests never needed it again
+            return self._reply(self._in_a_worker(job, retire=True))
         looked_up = lookup_lane.answer(self.dataset, job)
         if looked_up is not None:  # one triple pattern about a named subject: no worker needed
             return looked_up
@@ -162,7 +164,8 @@ class QueryService:
             self._gate.release()
         return self._reply(reply)
 
-    def _in_a_worker(self, job: worker_mod.Job, on_ran: Callable[[float], None] | None = None) -> dict:
+    def _in_a_worker(self, job: worker_mod.Job, on_ran: Callable[[float], None] | None = None,
+                     retire: bool = False) -> dict:
         """The worker's reply; when the worker died evaluating the job with Oxigraph's engine, the
         job again with rdflib's engine over the same store, within what is left of the time limit.
 
@@ -171,12 +174,12 @@ class QueryService:
         cap: the two deaths look the same, so a memory-hungry query also gets the second try,
         where rdflib meets the cap as a MemoryError and the answer is the usual memory 503.
         ``on_ran(seconds)`` is told how long each try held a worker (its wait in the queue not
-        counted).
+        counted). ``retire``: the worker is replaced afterwards (pool.run).
         """
         limit = self.settings.query_timeout
         started = time.monotonic()
         try:
-            return self.pool.run(job, limit, wait=self.settings.queue_wait, on_ran=on_ran)
+            return self.pool.run(job, limit, wait=self.settings.queue_wait, on_ran=on_ran, retire=retire)
         except KkgError as exc:
             if not choice.rdflib_after_crash(self.dataset, job.text, job.native, exc.code):
                 raise
@@ -184,7 +187,7 @@ class QueryService:
             if left <= 0:
                 raise
             return self.pool.run(dataclasses.replace(job, native=False), left, limit=limit,
-                                 wait=self.settings.queue_wait, on_ran=on_ran)
+                                 wait=self.settings.queue_wait, on_ran=on_ran, retire=retire)
 
     def _busy(self) -> KkgError:
         """The 503 for a request beyond max_concurrent_queries (evaluating, or waiting for a worker)."""
