@@ -139,7 +139,7 @@ def test_telling_the_path_of_a_near_miss_takes_linear_time(text):
     almost a look-up (or almost a plain query) is turned down at once; backtracking patterns took
     minutes on such texts (and one blocked the server process while it ran)."""
     started = time.monotonic()
-    assert choice.lookup_text.__wrapped__(text) is None
+    assert choice.lookup.__wrapped__(text) is None
     choice.plain_form.__wrapped__(text)  # SELECT for most: the form is all it tells
     assert time.monotonic() - started < 5.0
 
@@ -153,7 +153,7 @@ def test_telling_the_path_of_a_near_miss_takes_linear_time(text):
 def test_the_lane_hands_oxigraph_the_lookup_alone(text, written):
     """The look-up lane evaluates a text written from the look-up's parts: no comment, nothing else
     the client wrote."""
-    assert choice.lookup_text(text) == written
+    assert choice.lookup(text).text == written
 
 
 @pytest.mark.slow
@@ -192,10 +192,8 @@ def test_lookups_are_answered_while_every_worker_is_busy():
     ("SELECT ?b WHERE { <http://example.org/a?b=1> ?p ?o }", False),  # '?b' inside an IRI is no variable
 ])
 def test_which_lookups_bind_every_variable(text, expected):
-    from karabakh_kg.graph.sparql import lookup_lane
-
     assert choice.is_lookup(text)
-    assert lookup_lane.binds_every_variable(text) is expected
+    assert choice.lookup(text).full_rows is expected
 
 
 def test_rows_counted_without_reading_them_are_the_parsed_rows():

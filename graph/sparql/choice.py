@@ -27,6 +27,7 @@ from __future__ import annotations
 import logging
 import re
 import time
+from typing import NamedTuple
 
 from ..core import caching
 from ..pipeline import datasets
@@ -109,25 +110,35 @@ _LOOKUP = re.compile(
     re.IGNORECASE | re.ASCII)
 
 
+class Lookup(NamedTuple):
+    """A look-up as the look-up lane evaluates it."""
+
+    text: str  # written anew from its parts: nothing else the client wrote reaches the engine
+    full_rows: bool  # every selected variable is in the pattern, so every row binds every one
+
+
 @caching.per_text
-def lookup_text(text: str) -> str | None:
-    """The look-up a text asks, written anew from its parts, or None when the text is not a
-    look-up: ``SELECT [DISTINCT] ?v... WHERE { <iri> (?v|<iri>|a) (?v|<iri>) [.] } [LIMIT n]`` and an
-    optional trailing comment; full IRIs only. A comment ends at a line feed or a carriage return,
-    as SPARQL's do, and a text with a carriage return not followed by a line feed is none (rdflib's
-    parse refuses it: query_checks). The look-up lane hands Oxigraph this text, not the client's:
-    nothing but the pattern, the variables, DISTINCT and LIMIT can reach the engine."""
+def lookup(text: str) -> Lookup | None:
+    """The look-up a text asks, or None when the text is not a look-up: ``SELECT [DISTINCT] ?v...
+    WHERE { <iri> (?v|<iri>|a) (?v|<iri>) [.] } [LIMIT n]`` and an optional trailing comment; full
+    IRIs only. A comment ends at a line feed or a carriage return, as SPARQL's do, and a text with a
+    carriage return not followed by a line feed is none (rdflib's parse refuses it: query_checks).
+    The look-up lane hands Oxigraph the text written anew, not the client's: nothing but the
+    pattern, the variables, DISTINCT and LIMIT can reach the engine."""
     found = _LOOKUP.fullmatch(text)
     if found is None or query_checks.has_bare_carriage_return(text):
         return None
+    selected = found["vars"].split()
     limit = f" LIMIT {found['limit']}" if found["limit"] else ""
-    return (f"SELECT {'DISTINCT ' if found['distinct'] else ''}{' '.join(found['vars'].split())} "
-            f"WHERE {{ {found['s']} {found['p']} {found['o']} }}{limit}")
+    written = (f"SELECT {'DISTINCT ' if found['distinct'] else ''}{' '.join(selected)} "
+               f"WHERE {{ {found['s']} {found['p']} {found['o']} }}{limit}")
+    in_pattern = {term[1:] for term in (found["p"], found["o"]) if term[0] in "?$"}  # ?v and $v: one variable
+    return Lookup(written, {name[1:] for name in selected} <= in_pattern)
 
 
 def is_lookup(text: str) -> bool:
-    """Whether the whole query text is a look-up (:func:`lookup_text`)."""
-    return lookup_text(text) is not None
+    """Whether the whole query text is a look-up (:func:`lookup`)."""
+    return lookup(text) is not None
 
 
 def in_lookup_lane(dataset, text: str, bindings: dict | None, default_graphs, named_graphs,

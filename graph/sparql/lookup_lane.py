@@ -7,7 +7,7 @@ subject's triples from its subject index, so the time and memory it takes are th
 subject's triples in a dataset that does not change while it is served; nothing can make it run
 long, read a file or open a connection. So a query of exactly this shape, asking for SPARQL JSON,
 is evaluated here by Oxigraph (the same call a worker makes, direct_query.select_json), from a text
-written anew from the look-up's parts (``choice.lookup_text``), so that nothing else the client
+written anew from the look-up's parts (``choice.lookup``), so that nothing else the client
 wrote reaches the engine; every other query goes to a worker, under its time limit and memory cap.
 
 Which queries have the shape is decided in ``choice`` (:func:`~.choice.in_lookup_lane`): one
@@ -18,15 +18,11 @@ parameters).
 from __future__ import annotations
 
 import dataclasses
-import re
 
 from ..core import formats
 from ..core.errors import KkgError
 from . import choice
 from .worker import Job, direct_json_reply
-
-_IRI = re.compile(r"<[^>]*>")
-_VARIABLE = re.compile(r"[?$]([A-Za-z_][A-Za-z0-9_]*)")
 
 
 def answer(dataset, job: Job) -> dict | None:
@@ -42,14 +38,6 @@ def answer(dataset, job: Job) -> dict | None:
     if format_name != "json":
         return None
     # Oxigraph gets the look-up written anew from its parts, not the client's text; it names full IRIs only
-    looked_up = dataclasses.replace(job, text=choice.lookup_text(job.text))
-    return direct_json_reply(dataset, looked_up, prefixes=False, full_rows=binds_every_variable(looked_up.text))
-
-
-def binds_every_variable(text: str) -> bool:
-    """Whether every row of a look-up's answer binds every variable it selects: each selected
-    variable is in its triple pattern (``SELECT ?p ?o WHERE { <s> ?p ?o }``, not ``SELECT ?x
-    WHERE { <s> ?p ?o }``), so its rows can be counted without reading them."""
-    head, _, rest = _IRI.sub(" ", text).partition("{")  # an IRI may hold '?'
-    selected = set(_VARIABLE.findall(head))
-    return bool(selected) and selected <= set(_VARIABLE.findall(rest.split("}", 1)[0]))
+    asked = choice.lookup(job.text)
+    return direct_json_reply(dataset, dataclasses.replace(job, text=asked.text), prefixes=False,
+                             full_rows=asked.full_rows)
